@@ -1,0 +1,200 @@
+"""The contractive autoencoder objective and its analytic gradient.
+
+Pure numpy/scipy, no scikit-learn. Notation (``X`` is ``(N, n)``,
+``k`` hidden units)::
+
+    A = X W^T + b           (N, k)   pre-activations
+    H = f(A)                (N, k)   codes
+    Z = H D + c             (N, n)   decoder pre-activations
+    R = Z  or  sigmoid(Z)   (N, n)   reconstruction (squared_error / cross_entropy)
+
+    J = (1/N) sum_i [rec_i + contraction * ||dh_i/dx_i||_F^2]
+        + 0.5 * alpha * (||W||^2 [+ ||D||^2 if untied]) / N
+
+with the exact penalty ``||dh_i/dx_i||_F^2 = sum_j f'(a_ij)^2 ||W_j||^2``
+(square each Jacobian entry, then sum). The gradient is closed form; rows
+are processed in chunks so the temporaries stay bounded in memory.
+
+The parameters travel as one flat float64 vector ``theta`` (what L-BFGS
+sees): ``[W.ravel(), b, D.ravel() (untied only), c]``.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+
+from ._activations import ACTIVATIONS, ZERO_CURVATURE
+
+
+def n_params(n_features, n_components, tied):
+    """Length of the flat parameter vector."""
+    n_weights = n_features * n_components * (1 if tied else 2)
+    return n_weights + n_components + n_features
+
+
+def unpack(theta, n_features, n_components, tied):
+    """Split ``theta`` into views ``(W (k, n), b (k,), D (k, n), c (n,))``.
+
+    With tied weights ``D`` is ``W`` (the same array).
+    """
+    k, n = n_components, n_features
+    W = theta[: k * n].reshape(k, n)
+    pos = k * n
+    if tied:
+        D = W
+    else:
+        D = theta[pos : pos + k * n].reshape(k, n)
+        pos += k * n
+    b = theta[pos : pos + k]
+    c = theta[pos + k : pos + k + n]
+    return W, b, D, c
+
+
+def pack(W, b, D, c, tied):
+    """Inverse of :func:`unpack`: one flat float64 vector."""
+    parts = [W.ravel()] + ([] if tied else [D.ravel()]) + [b, c]
+    return np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
+
+
+def _dense(X):
+    return X.toarray() if sp.issparse(X) else X
+
+
+def encode(X, W, b, activation):
+    """Codes ``H = f(X W^T + b)``, shape ``(N, k)``; ``X`` may be sparse."""
+    f = ACTIVATIONS[activation][0]
+    return f(np.asarray(X @ W.T) + b)
+
+
+def decode(H, D, c, loss):
+    """Reconstruction ``R`` of codes ``H``, shape ``(N, n)``."""
+    Z = H @ D + c
+    if loss == "cross_entropy":
+        return expit(Z)
+    return Z
+
+
+def reconstruction_loss(X, Z, loss):
+    """Per-sample reconstruction loss from decoder pre-activations ``Z``.
+
+    ``X`` is dense, shape ``(N, n)``; returns shape ``(N,)``. The
+    cross-entropy is computed stably as ``softplus(Z) - X Z``.
+    """
+    if loss == "cross_entropy":
+        return np.sum(np.logaddexp(0.0, Z) - X * Z, axis=1)
+    E = Z - X
+    return 0.5 * np.einsum("ij,ij->i", E, E)
+
+
+def contraction_penalty(X, W, b, activation):
+    """Per-sample ``||dh_i/dx_i||_F^2 = sum_j f'(a_ij)^2 ||W_j||^2``, shape ``(N,)``."""
+    f, df, _ = ACTIVATIONS[activation]
+    A = np.asarray(X @ W.T) + b
+    F1 = df(A, f(A))
+    return (F1 * F1) @ np.einsum("ij,ij->i", W, W)
+
+
+def jacobian(X, W, b, activation):
+    """Per-sample encoder Jacobians ``diag(f'(a_i)) W``, shape ``(N, k, n)``."""
+    f, df, _ = ACTIVATIONS[activation]
+    A = np.asarray(X @ W.T) + b
+    F1 = df(A, f(A))
+    return F1[:, :, None] * W[None, :, :]
+
+
+def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
+    """``(1/N) sum_i rec_i`` computed over row chunks (``X`` may be sparse)."""
+    total = 0.0
+    for start in range(0, X.shape[0], chunk_rows):
+        Xc = _dense(X[start : start + chunk_rows])
+        Z = encode(Xc, W, b, activation) @ D + c
+        total += float(np.sum(reconstruction_loss(Xc, Z, loss), dtype=np.float64))
+    return total / X.shape[0]
+
+
+def loss_and_grad(
+    theta,
+    X,
+    *,
+    n_components,
+    activation,
+    loss,
+    tied,
+    contraction,
+    alpha,
+    chunk_rows,
+):
+    """Objective ``J`` and its gradient with respect to ``theta``.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_params,)
+        Flat parameters (see :func:`unpack`), any float dtype.
+    X : ndarray or sparse matrix of shape (N, n)
+        Training data; its dtype (float32 or float64) is the dtype of all
+        arithmetic. Sparse rows are densified one chunk at a time.
+    chunk_rows : int
+        Rows processed at once; bounds the temporaries to
+        ``O(chunk_rows * (n + k))``.
+
+    Returns
+    -------
+    J : float
+    grad : ndarray of shape (n_params,), float64
+    """
+    N, n = X.shape
+    k = n_components
+    dtype = X.dtype
+    W, b, D, c = unpack(np.asarray(theta, dtype=dtype), n, k, tied)
+    f, df, d2f = ACTIVATIONS[activation]
+    curved = contraction != 0.0 and activation not in ZERO_CURVATURE
+
+    s = np.einsum("ij,ij->i", W, W)  # ||W_j||^2, (k,)
+    grad = np.zeros(n_params(n, k, tied), dtype=dtype)
+    gW, gb, gD, gc = unpack(grad, n, k, tied)
+    if tied:
+        gD = np.zeros_like(gW)  # the decoder's share, added to gW at the end
+    sum_F1sq = np.zeros(k, dtype=dtype)
+    rec = 0.0
+    pen = 0.0
+
+    for start in range(0, N, chunk_rows):
+        Xc = _dense(X[start : start + chunk_rows])
+        A = Xc @ W.T
+        A += b
+        H = f(A)
+        F1 = df(A, H)
+        Z = H @ D
+        Z += c
+        if loss == "cross_entropy":
+            rec += float(np.sum(np.logaddexp(0.0, Z) - Xc * Z, dtype=np.float64))
+            E = expit(Z)
+            E -= Xc
+        else:
+            E = Z
+            E -= Xc
+            rec += 0.5 * float(np.einsum("ij,ij->", E, E))
+        F1sq = F1 * F1
+        sum_F1sq += F1sq.sum(axis=0)
+        dA = E @ D.T
+        dA *= F1
+        if curved:
+            dA += (2.0 * contraction) * F1 * d2f(A, H, F1) * s
+        gD += H.T @ E
+        gW += dA.T @ Xc
+        gb += dA.sum(axis=0)
+        gc += E.sum(axis=0)
+
+    pen = float(sum_F1sq @ s)
+    J = rec + contraction * pen
+    gW += (2.0 * contraction) * sum_F1sq[:, None] * W
+    sq_weights = float(np.einsum("ij,ij->", W, W))
+    gW += alpha * W
+    if tied:
+        gW += gD
+    else:
+        sq_weights += float(np.einsum("ij,ij->", D, D))
+        gD += alpha * D
+    J += 0.5 * alpha * sq_weights
+    grad /= N
+    return J / N, grad.astype(np.float64, copy=False)

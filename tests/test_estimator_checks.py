@@ -1,0 +1,23 @@
+"""The whole scikit-learn estimator contract, none marked as expected to fail."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_cae import ContractiveAutoencoder
+
+
+@parametrize_with_checks(
+    [
+        ContractiveAutoencoder(n_components=5, max_iter=30, random_state=0),
+        ContractiveAutoencoder(
+            n_components=3,
+            activation="tanh",
+            tied_weights=False,
+            alpha=0.1,
+            max_iter=30,
+            random_state=0,
+        ),
+        ContractiveAutoencoder(n_components=4, activation="relu", contraction=0.0, max_iter=30),
+    ]
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,162 @@
+"""The math of ``_objective``, each quantity computed a second, independent way."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit
+
+from sklearn_cae import _objective
+from sklearn_cae._activations import ACTIVATIONS
+
+ACTIVATION_NAMES = sorted(ACTIVATIONS)
+LOSSES = ["squared_error", "cross_entropy"]
+
+
+def _problem(tied, n_samples=9, n_features=5, n_components=4, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(0, 1, (n_samples, n_features))
+    theta = rng.normal(0, 0.7, _objective.n_params(n_features, n_components, tied))
+    return X, theta
+
+
+def _kwargs(activation, loss, tied, contraction, alpha, chunk_rows=4, n_components=4):
+    return dict(
+        n_components=n_components,
+        activation=activation,
+        loss=loss,
+        tied=tied,
+        contraction=contraction,
+        alpha=alpha,
+        chunk_rows=chunk_rows,
+    )
+
+
+def _central_differences(fun, theta, eps=1e-6):
+    grad = np.empty_like(theta)
+    for i in range(theta.size):
+        step = np.zeros_like(theta)
+        step[i] = eps
+        grad[i] = (fun(theta + step) - fun(theta - step)) / (2 * eps)
+    return grad
+
+
+def _explicit_objective(theta, X, activation, loss, tied, contraction, alpha, k=4):
+    """The objective written as OBJECTIVE.md reads, with the per-sample
+    Jacobian tensor built entry by entry (only ever for tests)."""
+    N, n = X.shape
+    W, b, D, c = _objective.unpack(theta, n, k, tied)
+    f, df, _ = ACTIVATIONS[activation]
+    A = X @ W.T + b
+    H = f(A)
+    Z = H @ D + c
+    if loss == "squared_error":
+        rec = 0.5 * np.sum((X - Z) ** 2, axis=1)
+    else:
+        R = expit(Z)
+        rec = -np.sum(X * np.log(R) + (1 - X) * np.log(1 - R), axis=1)
+    jac = np.einsum("ij,jl->ijl", df(A, H), W)  # (N, k, n)
+    pen = np.sum(jac**2, axis=(1, 2))  # square each entry, then sum
+    reg = 0.5 * alpha * (np.sum(W**2) + (0 if tied else np.sum(D**2))) / N
+    return np.mean(rec + contraction * pen) + reg
+
+
+@pytest.mark.parametrize(
+    "activation, loss, tied, contraction, alpha",
+    list(itertools.product(ACTIVATION_NAMES, LOSSES, [True, False], [0.0, 0.7], [0.0, 0.3])),
+)
+def test_gradient_matches_central_differences(activation, loss, tied, contraction, alpha):
+    X, theta = _problem(tied)
+    kw = _kwargs(activation, loss, tied, contraction, alpha)
+    _, grad = _objective.loss_and_grad(theta, X, **kw)
+    numeric = _central_differences(lambda t: _objective.loss_and_grad(t, X, **kw)[0], theta)
+    rel = np.linalg.norm(grad - numeric) / np.linalg.norm(numeric)
+    assert rel < 1e-6
+
+
+@pytest.mark.parametrize(
+    "activation, loss, tied, contraction, alpha",
+    list(itertools.product(ACTIVATION_NAMES, LOSSES, [True, False], [0.0, 0.7], [0.0, 0.3])),
+)
+def test_objective_matches_explicit_jacobian_tensor(activation, loss, tied, contraction, alpha):
+    X, theta = _problem(tied)
+    J, _ = _objective.loss_and_grad(theta, X, **_kwargs(activation, loss, tied, contraction, alpha))
+    expected = _explicit_objective(theta, X, activation, loss, tied, contraction, alpha)
+    assert J == pytest.approx(expected, rel=1e-12)
+
+
+def test_penalty_is_square_then_sum_not_sum_then_square():
+    # The published bug: (sum_j f'(a_j) ||W_j||)^2 instead of
+    # sum_j f'(a_j)^2 ||W_j||^2. With two or more units they differ.
+    X, theta = _problem(tied=True)
+    W, b, _, _ = _objective.unpack(theta, 5, 4, True)
+    pen = _objective.contraction_penalty(X, W, b, "logistic")
+    jac = _objective.jacobian(X, W, b, "logistic")
+    np.testing.assert_allclose(pen, np.sum(jac**2, axis=(1, 2)), rtol=1e-12)
+    wrong = np.sum(jac, axis=(1, 2)) ** 2
+    assert not np.allclose(pen, wrong)
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+def test_activation_derivatives_match_finite_differences(activation):
+    f, df, d2f = ACTIVATIONS[activation]
+    # Stay away from relu's kink at 0.
+    a = np.array([-3.0, -1.2, -0.4, 0.3, 0.9, 2.5])
+    eps = 1e-6
+    h = f(a)
+    d1 = df(a, h)
+    np.testing.assert_allclose(d1, (f(a + eps) - f(a - eps)) / (2 * eps), rtol=1e-7, atol=1e-9)
+    d2 = d2f(a, h, d1)
+    numeric = (df(a + eps, f(a + eps)) - df(a - eps, f(a - eps))) / (2 * eps)
+    np.testing.assert_allclose(d2, numeric, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+def test_activations_are_stable_on_huge_inputs(activation):
+    f, df, d2f = ACTIVATIONS[activation]
+    a = np.array([-1e300, -800.0, 800.0, 1e300])
+    # Underflow to 0 is the right answer (e.g. expit(-800)); overflow,
+    # invalid values and division by zero are not.
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        h = f(a)
+        d1 = df(a, h)
+        d2f(a, h, d1)
+    assert np.all(np.isfinite(d1))
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("tied", [True, False])
+def test_chunking_and_sparsity_do_not_change_the_objective(loss, tied):
+    X, theta = _problem(tied, n_samples=23)
+    X[X < 0.4] = 0.0
+    kw = _kwargs("tanh", loss, tied, 0.5, 0.1, chunk_rows=23)
+    J_full, g_full = _objective.loss_and_grad(theta, X, **kw)
+    for chunk_rows in [1, 5, 22]:
+        for data in [X, sp.csr_matrix(X)]:
+            J, g = _objective.loss_and_grad(theta, data, **{**kw, "chunk_rows": chunk_rows})
+            assert J == pytest.approx(J_full, rel=1e-12)
+            np.testing.assert_allclose(g, g_full, rtol=1e-10, atol=1e-14)
+
+
+def test_cross_entropy_is_finite_when_saturated():
+    X = np.array([[0.0, 1.0, 0.5]])
+    Z = np.array([[800.0, -800.0, 1e4]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        rec = _objective.reconstruction_loss(X, Z, "cross_entropy")
+    assert np.isfinite(rec).all()
+    assert rec[0] == pytest.approx(800 + 800 + 0.5 * 1e4)
+
+
+def test_pack_unpack_round_trip():
+    rng = np.random.RandomState(0)
+    W, D = rng.rand(3, 4), rng.rand(3, 4)
+    b, c = rng.rand(3), rng.rand(4)
+    for tied in [True, False]:
+        theta = _objective.pack(W, b, D, c, tied)
+        assert theta.size == _objective.n_params(4, 3, tied)
+        W2, b2, D2, c2 = _objective.unpack(theta, 4, 3, tied)
+        np.testing.assert_array_equal(W2, W)
+        np.testing.assert_array_equal(D2, W if tied else D)
+        np.testing.assert_array_equal(b2, b)
+        np.testing.assert_array_equal(c2, c)
