@@ -48,6 +48,7 @@ def main(argv=None):
         grid.cv_results_["params"],
         grid.cv_results_["mean_test_score"],
         grid.cv_results_["std_test_score"],
+        strict=True,
     ):
         print(f"{params['cae__contraction']:>11g}  {mean:>16.4f}  {std:.4f}")
     best = grid.best_params_["cae__contraction"]

@@ -23,9 +23,7 @@ from . import _objective
 from ._activations import ACTIVATIONS
 
 
-class ContractiveAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
-):
+class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Contractive autoencoder (Rifai et al., 2011) trained by L-BFGS.
 
     An autoencoder ``x -> h = f(W x + b) -> r = g(h D + c)`` whose training
@@ -276,10 +274,7 @@ class ContractiveAutoencoder(
         def callback(intermediate_result):
             self.loss_curve_.append(float(intermediate_result.fun))
             if self.verbose:
-                print(
-                    f"Iteration {len(self.loss_curve_)}, "
-                    f"loss = {intermediate_result.fun:.8f}"
-                )
+                print(f"Iteration {len(self.loss_curve_)}, loss = {intermediate_result.fun:.8f}")
 
         result = scipy.optimize.minimize(
             functools.partial(_objective.loss_and_grad, X=X, **kwargs),
@@ -296,6 +291,7 @@ class ContractiveAutoencoder(
                 "budget was reached. Increase max_iter or max_fun, or scale "
                 "the data.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
 
         W, b, D, c = _objective.unpack(result.x, n_features, self.n_components, self.tied_weights)
