@@ -250,39 +250,50 @@ def load_pyplot():
     return plt
 
 
+def mosaic(images, side, cols, pad=1):
+    """Tile flat square images into one array (NaN between tiles)."""
+    rows = int(np.ceil(len(images) / cols))
+    step = side + pad
+    out = np.full((rows * step - pad, cols * step - pad), np.nan)
+    for i, image in enumerate(images):
+        r, c = divmod(i, cols)
+        out[r * step : r * step + side, c * step : c * step + side] = image.reshape(side, side)
+    return out
+
+
+def image_side(n_features):
+    side = int(round(np.sqrt(n_features)))
+    return side if side * side == n_features else None
+
+
 def plot_filters(plt, cae, path, title):
     """The encoder's weight rows as square images (if the features are)."""
-    side = int(round(np.sqrt(cae.components_.shape[1])))
-    if side * side != cae.components_.shape[1]:
+    side = image_side(cae.components_.shape[1])
+    if side is None:
         return None
-    n = cae.components_.shape[0]
-    cols = int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.6, rows * 0.6 + 0.4))
-    for ax in np.ravel(axes):
-        ax.axis("off")
-    for w, ax in zip(cae.components_, np.ravel(axes), strict=False):
-        limit = np.abs(w).max()
-        ax.imshow(w.reshape(side, side), cmap="RdBu_r", vmin=-limit, vmax=limit)
-    fig.suptitle(title, fontsize=9)
+    W = cae.components_ / np.abs(cae.components_).max(axis=1, keepdims=True)
+    cols = int(np.ceil(np.sqrt(len(W))))
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.imshow(mosaic(W, side, cols), cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
     return save(plt, fig, path)
 
 
 def plot_reconstructions(plt, models, X, path):
     """First 10 rows of ``X`` (square images) and each model's reconstruction."""
-    side = int(round(np.sqrt(X.shape[1])))
-    if side * side != X.shape[1]:
+    side = image_side(X.shape[1])
+    if side is None:
         return None
     images = {"input": X[:10]} | {
         name: m.inverse_transform(m.transform(X[:10])) for name, m in models.items()
     }
-    fig, axes = plt.subplots(len(images), 10, figsize=(8, 0.9 * len(images) + 0.3))
-    for axes_row, (name, rows) in zip(axes, images.items(), strict=True):
-        for ax, image in zip(axes_row, rows, strict=True):
-            ax.imshow(image.reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=7)
+    fig, axes = plt.subplots(len(images), 1, figsize=(8, 0.9 * len(images) + 0.3))
+    for ax, (name, rows) in zip(axes, images.items(), strict=True):
+        ax.imshow(mosaic(rows, side, len(rows)), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=7)
     fig.suptitle("Test inputs and reconstructions", fontsize=9)
     return save(plt, fig, path)
 
@@ -303,7 +314,8 @@ def plot_seed(plt, contractions, curves, path):
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
     left.scatter(X[:, 0], X[:, 1], s=4, color="0.5")
     for u, name in ((U1, "u1"), (U2, "u2")):
-        left.annotate(name, xy=0.5 + 0.3 * u, xytext=(0.5, 0.5), arrowprops={"arrowstyle": "->"})
+        left.annotate("", xy=0.5 + 0.3 * u, xytext=(0.5, 0.5), arrowprops={"arrowstyle": "->"})
+        left.text(*(0.5 + 0.33 * u), name)
     left.set_aspect("equal")
     left.set_title("data: spread along u1, noise 0.02 along u2", fontsize=9)
     positive = np.asarray(contractions) > 0
