@@ -222,6 +222,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     (50, 4)
     >>> cae.jacobian(X[:2]).shape
     (2, 4, 8)
+    >>> directions, singular_values = cae.tangents(X[:2], n_directions=2)
+    >>> directions.shape, singular_values.shape
+    ((2, 2, 8), (2, 2))
     """
 
     _parameter_constraints: dict = {
