@@ -357,7 +357,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
         )
 
-    def _objective(self, X, random_state):
+    def _make_objective(self, X, random_state):
         """The function L-BFGS minimises: ``theta -> (J, grad)``."""
         fun = functools.partial(
             _objective.loss_and_grad,
@@ -430,7 +430,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             )
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
-        fun = _LastEvaluation(self._objective(X, random_state))
+        fun = _LastEvaluation(self._make_objective(X, random_state))
         self.loss_curve_ = []
         best = {"theta": None, "iteration": 0, "no_improvement": 0}
         start_time = time.perf_counter()

@@ -9,18 +9,12 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
+from test_objective import _central_differences, _problem
 
 from sklearn_cae import ContractiveAutoencoder, _objective
 from sklearn_cae._activations import ACTIVATIONS
 
 ACTIVATION_NAMES = sorted(ACTIVATIONS)
-
-
-def _problem(tied, n_samples=9, n_features=5, n_components=4, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.uniform(0, 1, (n_samples, n_features))
-    theta = rng.normal(0, 0.7, _objective.n_params(n_features, n_components, tied))
-    return X, theta
 
 
 def _kwargs(activation, tied, chunk_rows=4, seed=1):
@@ -34,15 +28,6 @@ def _kwargs(activation, tied, chunk_rows=4, seed=1):
         seed=seed,
         chunk_rows=chunk_rows,
     )
-
-
-def _central_differences(fun, theta, eps=1e-6):
-    grad = np.empty_like(theta)
-    for i in range(theta.size):
-        step = np.zeros_like(theta)
-        step[i] = eps
-        grad[i] = (fun(theta + step) - fun(theta - step)) / (2 * eps)
-    return grad
 
 
 def _explicit_jacobians(X, W, b, activation):
