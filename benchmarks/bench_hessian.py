@@ -5,11 +5,13 @@ ContractiveAutoencoder is fitted on the training part with fixed
 hyper-parameters (no tuning), its codes feed a LogisticRegression, and the
 test accuracy is printed, for three seeds, with what the term targets: the
 test Jacobian variation ``mean_i mean_c ||J(x_i) - J(x_i + eps_ic)||_F^2``
-on fresh corruptions of std 0.3. The same seeds give the plain CAE
-and CAE+H the same initialisation. Fit times are reported as a ratio to the
-plain CAE of the same seed, measured in the same run (the machine is shared).
-BLAS runs single-threaded (threadpoolctl): on a loaded 2-core machine,
-threaded BLAS made scipy's L-BFGS-B step itself several times slower.
+on fresh corruptions of std 0.3. The same seeds give the plain CAE and
+CAE+H the same initialisation. Fit CPU times (process time; BLAS runs
+single-threaded via threadpoolctl, so they are less sensitive than wall
+time to the load of a shared machine) are reported as a ratio to the plain
+CAE of the same seed, measured in the same run. Single-threaded BLAS also
+because on a loaded 2-core machine threaded BLAS made scipy's L-BFGS-B step
+itself several times slower.
 
     PYTHONPATH=$PWD python benchmarks/bench_hessian.py
 """
@@ -64,7 +66,7 @@ def main():
     print(f"digits: {len(X_train)} train / {len(X_test)} test, {COMMON}, seeds {SEEDS}")
     print(
         "| model | hessian_penalty | corruption_std | test accuracy (mean ± std) | "
-        "per seed | test Jacobian variation (mean) | fit time / CAE (median) | "
+        "per seed | test Jacobian variation (mean) | fit CPU time / CAE (median) | "
         "iterations (median) |"
     )
     print("|---|---|---|---|---|---|---|---|")
@@ -73,11 +75,11 @@ def main():
         accs, ratios, iters, variations = [], [], [], []
         for seed in SEEDS:
             cae = ContractiveAutoencoder(random_state=seed, **COMMON, **extra)
-            start = time.perf_counter()
+            start = time.process_time()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 cae.fit(X_train)
-            elapsed = time.perf_counter() - start
+            elapsed = time.process_time() - start
             base_times.setdefault(seed, elapsed)
             ratios.append(elapsed / base_times[seed])
             iters.append(cae.n_iter_)
