@@ -80,4 +80,6 @@ def test_set_output_pandas(digits):
     assert isinstance(out, pd.DataFrame)
     assert list(out.columns) == [f"contractiveautoencoder{i}" for i in range(5)]
     assert list(model.feature_names_in_) == list(frame.columns)
-    np.testing.assert_allclose(out.to_numpy(), model.set_output(transform="default").transform(X))
+    np.testing.assert_allclose(
+        out.to_numpy(), model.set_output(transform="default").transform(frame)
+    )
