@@ -14,12 +14,6 @@ def _data(n_samples=200, n_features=8, seed=0):
     return np.random.RandomState(seed).uniform(0, 1, (n_samples, n_features))
 
 
-def _fit(cae, X):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return cae.fit(X)
-
-
 # ------------------------------------------------------------ early stopping
 def test_early_stopping_stops_and_restores_the_best_iterate(monkeypatch):
     split = _cae.train_test_split
@@ -62,10 +56,10 @@ def test_early_stopping_stops_and_restores_the_best_iterate(monkeypatch):
 
 def test_validation_attributes_only_with_early_stopping():
     X = _data(50)
-    cae = _fit(ContractiveAutoencoder(n_components=3, max_iter=5, random_state=0), X)
+    cae = ContractiveAutoencoder(n_components=3, max_iter=5, random_state=0).fit(X)
     assert not hasattr(cae, "validation_scores_")
     assert not hasattr(cae, "best_validation_score_")
-    cae = _fit(cae.set_params(early_stopping=True), X)
+    cae = cae.set_params(early_stopping=True).fit(X)
     assert len(cae.validation_scores_) == cae.n_iter_
     assert cae.best_validation_score_ == max(cae.validation_scores_)
 
@@ -74,17 +68,17 @@ def test_validation_attributes_only_with_early_stopping():
 def test_warm_start_continues_and_cold_start_repeats():
     X = _data(100)
     params = dict(n_components=4, max_iter=10, random_state=0)
-    first = _fit(ContractiveAutoencoder(**params), X)
+    first = ContractiveAutoencoder(**params).fit(X)
     # Without warm_start, a second fit starts afresh: bitwise the same.
-    cold = _fit(ContractiveAutoencoder(**params), X)
-    _fit(cold, X)
+    cold = ContractiveAutoencoder(**params).fit(X)
+    cold.fit(X)
     np.testing.assert_array_equal(cold.components_, first.components_)
     assert cold.loss_ == first.loss_
     # With it, the second fit starts where the first ended: its first
     # iterate is no worse than that end point, and 10 + 10 iterations get
     # further than 10.
-    warm = _fit(ContractiveAutoencoder(warm_start=True, **params), X)
-    _fit(warm, X)
+    warm = ContractiveAutoencoder(warm_start=True, **params).fit(X)
+    warm.fit(X)
     assert warm.loss_curve_[0] <= first.loss_
     assert warm.loss_ < first.loss_
     assert warm.n_iter_ == len(warm.loss_curve_) == 10  # this fit's iterations
@@ -92,24 +86,23 @@ def test_warm_start_continues_and_cold_start_repeats():
 
 def test_warm_start_along_a_contraction_path_and_when_untying():
     X = _data(100)
-    cae = _fit(
-        ContractiveAutoencoder(n_components=4, max_iter=20, warm_start=True, random_state=0), X
-    )
+    cae = ContractiveAutoencoder(n_components=4, max_iter=20, warm_start=True, random_state=0)
+    cae.fit(X)
     for contraction in [0.2, 0.4]:
         previous = cae.components_.copy()
-        _fit(cae.set_params(contraction=contraction), X)
+        cae.set_params(contraction=contraction).fit(X)
         assert not np.array_equal(cae.components_, previous)
     # Untying starts the decoder from the encoder: the same objective (no
     # alpha), so the first iterate improves on where the tied fit ended.
     tied_loss = cae.loss_
-    _fit(cae.set_params(tied_weights=False), X)
+    cae.set_params(tied_weights=False).fit(X)
     assert cae.loss_curve_[0] <= tied_loss
     assert cae.decoder_components_ is not cae.components_
 
 
 def test_warm_start_rejects_changed_shapes():
     X = _data(60)
-    cae = _fit(ContractiveAutoencoder(n_components=4, max_iter=3, warm_start=True), X)
+    cae = ContractiveAutoencoder(n_components=4, max_iter=3, warm_start=True).fit(X)
     with pytest.raises(ValueError, match="n_components=4, but n_components=3"):
         cae.set_params(n_components=3).fit(X)
     with pytest.raises(ValueError, match="X has 7 features"):
@@ -120,18 +113,15 @@ def test_warm_start_rejects_changed_shapes():
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_verbose_prints_one_line_per_iteration_and_a_summary(capsys, early_stopping):
     X = _data(100)
-    cae = _fit(
-        ContractiveAutoencoder(
-            n_components=4,
-            alpha=0.5,
-            hessian_penalty=0.5,
-            max_iter=8,
-            early_stopping=early_stopping,
-            verbose=1,
-            random_state=0,
-        ),
-        X,
-    )
+    cae = ContractiveAutoencoder(
+        n_components=4,
+        alpha=0.5,
+        hessian_penalty=0.5,
+        max_iter=8,
+        early_stopping=early_stopping,
+        verbose=1,
+        random_state=0,
+    ).fit(X)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == cae.n_iter_ + 1
     number = r"(-?[0-9.e+-]+)"
@@ -155,5 +145,5 @@ def test_verbose_prints_one_line_per_iteration_and_a_summary(capsys, early_stopp
 
 
 def test_verbose_zero_prints_nothing(capsys):
-    _fit(ContractiveAutoencoder(n_components=3, max_iter=5, early_stopping=True), _data(50))
+    ContractiveAutoencoder(n_components=3, max_iter=5, early_stopping=True).fit(_data(50))
     assert capsys.readouterr().out == ""
