@@ -380,7 +380,7 @@ def run_digits(args, plt):
         {"cae__contraction": contractions},
         cv=cv,
         scoring="f1_macro",
-        n_jobs=2,
+        n_jobs=1 if quick else 2,  # starting workers costs seconds
     )
     seconds = fit_quietly(grid, X_train, y_train)
     rows = [

@@ -6,18 +6,8 @@ from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA
 
 from sklearn_cae import ContractiveAutoencoder
+from sklearn_cae.__main__ import U1, U2, line_data  # the demo's seed picture
 from sklearn_cae.diagnostics import directional_sensitivity
-
-U1 = np.array([1.0, 1.0]) / np.sqrt(2.0)  # the direction the data varies along
-U2 = np.array([1.0, -1.0]) / np.sqrt(2.0)  # small noise only
-
-
-def line_data(n_samples=300, seed=0):
-    """Points spread along ``U1`` across [0, 1]^2, with noise 0.02 along ``U2``."""
-    rng = np.random.RandomState(seed)
-    along = rng.uniform(-0.5, 0.5, n_samples)
-    across = 0.02 * rng.randn(n_samples)
-    return 0.5 + np.outer(along, U1) + np.outer(across, U2)
 
 
 def reconstruction_gain(model, X, direction, step=0.1):
