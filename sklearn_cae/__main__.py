@@ -35,6 +35,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import BernoulliRBM
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from sklearn_cae import ContractiveAutoencoder, diagnostics
 
@@ -62,6 +63,14 @@ def print_table(header, rows):
     for row in [header, ["-" * w for w in widths], *rows]:
         print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
     print()
+
+
+def single_threaded_blas():
+    """One BLAS thread per process: the matrices here are small (64 pixels),
+    so threads cost more than they give (2x the wall time of the quick demo
+    with two threads on 2 cores, far more when the cores are busy); the
+    grid searches run two processes instead."""
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def fit_quietly(estimator, X, y=None):
@@ -489,10 +498,11 @@ def main(argv=None):
         if plt is not None:
             Path(args.plot).mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    if args.data is not None:
-        run_user_data(args, plt)
-    else:
-        run_digits(args, plt)
+    with single_threaded_blas():
+        if args.data is not None:
+            run_user_data(args, plt)
+        else:
+            run_digits(args, plt)
     print(f"done in {time.perf_counter() - start:.0f} s")
 
 
