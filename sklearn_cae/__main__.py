@@ -459,8 +459,8 @@ def main(argv=None):
             "contraction, a feature comparison (raw pixels, PCA, BernoulliRBM, plain "
             "autoencoder, CAE) by test macro-F1 and fit time, the diagnostics of Rifai et "
             "al. (2011) (mean Jacobian norm, saturated units, Jacobian spectrum), the seed "
-            "picture (sensitivity along and across the data) and the PCA limit. Takes a "
-            "few minutes; --quick takes seconds."
+            "picture (sensitivity along and across the data) and the PCA limit. Takes about "
+            "a minute on 2 cores; --quick takes seconds."
         ),
         epilog=(
             "Figures need matplotlib: pip install '.[plot]'. The full benchmark on the "
