@@ -8,6 +8,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+import threadpoolctl
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -21,6 +22,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _objective
 from ._activations import ACTIVATIONS
+
+_MAX_CHUNK_ROWS = 1024
+_MIN_ROWS_PER_THREAD = 256
 
 
 class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -213,11 +217,28 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "with MinMaxScaler) or use loss='squared_error'."
             )
 
-    def _chunk_rows(self, X):
+    def _chunk_rows(self, X, n_threads=1):
+        # Rows per chunk: the temporaries of n_threads chunks (per thread and
+        # row: 5 arrays of k values, the decoder's output, the densified
+        # sparse row and cross-entropy's two temporaries, of n values) fit
+        # in working_memory, at
+        # most _MAX_CHUNK_ROWS rows (elementwise work stays in cache), and
+        # every thread gets the same number of chunks.
         k, n = self.n_components, X.shape[1]
-        row_bytes = X.dtype.itemsize * (6 * k + 3 * n)
-        rows = int(self.working_memory * 2**20 // row_bytes)
-        return max(1, min(rows, X.shape[0]))
+        row_bytes = X.dtype.itemsize * (5 * k + 4 * n) * n_threads
+        rows = max(1, min(int(self.working_memory * 2**20 // row_bytes), _MAX_CHUNK_ROWS))
+        n_chunks = -(-X.shape[0] // rows)
+        n_chunks = -(-n_chunks // n_threads) * n_threads
+        return max(1, -(-X.shape[0] // n_chunks))
+
+    def _n_threads(self, X):
+        # As many threads as BLAS may use (so threadpoolctl and joblib's
+        # limits hold), when there are enough rows to share.
+        if X.shape[0] < 2 * _MIN_ROWS_PER_THREAD:
+            return 1
+        blas = threadpoolctl.threadpool_info()
+        limit = min((lib["num_threads"] for lib in blas if lib["user_api"] == "blas"), default=1)
+        return max(1, min(limit, X.shape[0] // _MIN_ROWS_PER_THREAD))
 
     def _params(self, dtype=None):
         params = (
@@ -258,6 +279,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         X = self._validate_X(X, reset=True)
         self._check_unit_interval(X)
         n_features = X.shape[1]
+        n_threads = self._n_threads(X)
         theta0 = self._initial_theta(n_features, check_random_state(self.random_state))
         kwargs = dict(
             n_components=self.n_components,
@@ -266,7 +288,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             tied=self.tied_weights,
             contraction=float(self.contraction),
             alpha=float(self.alpha),
-            chunk_rows=self._chunk_rows(X),
+            chunk_rows=self._chunk_rows(X, n_threads),
         )
 
         self.loss_curve_ = []
@@ -276,14 +298,15 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             if self.verbose:
                 print(f"Iteration {len(self.loss_curve_)}, loss = {intermediate_result.fun:.8f}")
 
-        result = scipy.optimize.minimize(
-            functools.partial(_objective.loss_and_grad, X=X, **kwargs),
-            theta0,
-            method="L-BFGS-B",
-            jac=True,
-            callback=callback,
-            options={"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol},
-        )
+        with _objective.Workspace(n_threads) as workspace:
+            result = scipy.optimize.minimize(
+                functools.partial(_objective.loss_and_grad, X=X, workspace=workspace, **kwargs),
+                theta0,
+                method="L-BFGS-B",
+                jac=True,
+                callback=callback,
+                options={"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol},
+            )
         if result.status == 1:
             warnings.warn(
                 "L-BFGS stopped before convergence: the iteration (max_iter="

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from scipy.linalg.blas import get_blas_funcs
 from scipy.special import expit
 
-from ._activations import ACTIVATIONS, ZERO_CURVATURE, _logistic
+from ._activations import ACTIVATIONS, ZERO_CURVATURE
 
 
 def n_params(n_features, n_components, tied):
@@ -118,8 +118,9 @@ def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
 class Workspace:
     """Buffers and worker threads reused across the evaluations of one fit.
 
-    Create one per fit and pass it to :func:`loss_and_grad`; never share it
-    between concurrent fits. With ``n_threads > 1`` the row chunks are
+    Create one per fit (``with Workspace(n) as ws:``, which stops the
+    threads at the end) and pass it to :func:`loss_and_grad`; never share
+    it between concurrent fits. With ``n_threads > 1`` the row chunks are
     dealt round-robin to that many threads (the caller is one of them),
     each running single-threaded BLAS on its own buffers, so the
     elementwise work runs on every core too. The assignment of chunks to
@@ -163,12 +164,14 @@ class Workspace:
             first = fun(0)
             return [first] + [future.result() for future in futures]
 
-    def __getstate__(self):
-        # Buffers and threads are scratch: a copy starts afresh.
-        return {"n_threads": self.n_threads}
+    def __enter__(self):
+        return self
 
-    def __setstate__(self, state):
-        self.__init__(**state)
+    def __exit__(self, *exc_info):
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+        self._buffers.clear()
 
 
 def loss_and_grad(
@@ -211,7 +214,8 @@ def loss_and_grad(
     dtype = X.dtype
     ws = Workspace() if workspace is None else workspace
     W, b, D, c = unpack(np.asarray(theta, dtype=dtype), n, k, tied)
-    acts = ACTIVATIONS[activation]
+    f, df, d2f = ACTIVATIONS[activation]
+    logistic = ACTIVATIONS["logistic"][0]
     curved = contraction != 0.0 and activation not in ZERO_CURVATURE
     s = np.einsum("ij,ij->i", W, W)  # ||W_j||^2, (k,)
     penalty_scale = (2.0 * contraction) * s  # d pen / d F1 = 2 F1 s, per unit
@@ -222,14 +226,15 @@ def loss_and_grad(
     def work(task):
         buf = functools.partial(ws.buffer, task, dtype=dtype)
         rows = min(chunk_rows, N)
-        A, H = buf("A", (rows, k)), buf("H", (rows, k))
-        F1, dA = buf("F1", (rows, k)), buf("dA", (rows, k))
+        A, H, F1, dA = (buf(name, (rows, k)) for name in ("A", "H", "F1", "dA"))
         F2 = buf("F2", (rows, k)) if curved else None
         Z = buf("Z", (rows, n))
         dense = buf("X", (rows, n)) if sp.issparse(X) else None
         # Weight gradients, summed by BLAS (beta=1) in the data's dtype.
-        gW = np.zeros((k, n), dtype=dtype)
-        gD = gW if tied else np.zeros((k, n), dtype=dtype)
+        gW = buf("gW", (k, n))
+        gW.fill(0.0)
+        gD = gW if tied else buf("gD", (k, n))
+        gD.fill(0.0)
         gb, gc, sum_F1sq = np.zeros(k), np.zeros(n), np.zeros(k)
         rec = 0.0
         for start in starts[task::n_tasks]:
@@ -237,67 +242,56 @@ def loss_and_grad(
             m = Xc.shape[0]
             if dense is not None:
                 Xc = Xc.toarray(out=dense[:m])
-            a, h, f1, da, z = A[:m], H[:m], F1[:m], dA[:m], Z[:m]
+            a, h, f1, da, E = A[:m], H[:m], F1[:m], dA[:m], Z[:m]
             np.matmul(Xc, W.T, out=a)
             a += b
-            acts[0](a, out=h)
-            np.matmul(h, D, out=z)
-            z += c
+            f(a, out=h)
+            np.matmul(h, D, out=E)
+            E += c  # Z
             if loss == "cross_entropy":
-                rec += _cross_entropy_sum(Xc, z, out=dA[:m, :0] if False else None)
-                E = _logistic(z, out=z)
+                rec += float(np.sum(np.logaddexp(0.0, E) - Xc * E, dtype=np.float64))
+                logistic(E, out=E)  # R
+                E -= Xc
             else:
-                E = z
-            E -= Xc  # E = R - X
-            if loss != "cross_entropy":
+                E -= Xc
                 rec += 0.5 * float(np.vdot(E, E))
-            acts[1](a, h, out=f1)
+            df(a, h, out=f1)
             sum_F1sq += np.einsum("ij,ij->j", f1, f1)
             np.matmul(E, D.T, out=da)
             da *= f1
             if curved:
-                f2 = acts[2](a, h, f1, out=F2[:m])
-                f2 *= f1
-                f2 *= penalty_scale
-                da += f2
-            # gD += H^T E and gW += dA^T X, written for Fortran-order BLAS.
+                f1f2 = d2f(a, h, f1, out=F2[:m])
+                f1f2 *= f1
+                f1f2 *= penalty_scale
+                da += f1f2
+            # gD += H^T E and gW += dA^T X, as Fortran-order BLAS sees them.
             gemm(1.0, E.T, h.T, 1.0, gD.T, trans_b=1, overwrite_c=1)
             gemm(1.0, Xc.T, da.T, 1.0, gW.T, trans_b=1, overwrite_c=1)
             gb += da.sum(axis=0)
             gc += E.sum(axis=0)
         return rec, gW, gD, gb, gc, sum_F1sq
 
-    parts = ws.map(work, n_tasks)
     grad = np.zeros(n_params(n, k, tied))
     gW, gb, gD, gc = unpack(grad, n, k, tied)
-    if tied:
-        gD = np.zeros_like(gW)  # the decoder's share, added to gW at the end
     sum_F1sq = np.zeros(k)
     rec = 0.0
-    for part in parts:
+    for part in ws.map(work, n_tasks):
         rec += part[0]
         gW += part[1]
-        if not tied:
+        if not tied:  # when tied, part[1] already holds the decoder's share
             gD += part[2]
         gb += part[3]
         gc += part[4]
         sum_F1sq += part[5]
 
-    W64, D64, s = W.astype(np.float64), D.astype(np.float64), s.astype(np.float64)
-    pen = float(sum_F1sq @ s)
-    J = rec + contraction * pen
-    gW += (2.0 * contraction) * sum_F1sq[:, None] * W64
-    sq_weights = float(np.einsum("ij,ij->", W64, W64))
-    gW += alpha * W64
-    if tied:
-        gW += gD
-    else:
-        sq_weights += float(np.einsum("ij,ij->", D64, D64))
-        gD += alpha * D64
+    W, D, s = (x.astype(np.float64, copy=False) for x in (W, D, s))
+    J = rec + contraction * float(sum_F1sq @ s)
+    gW += (2.0 * contraction) * sum_F1sq[:, None] * W
+    gW += alpha * W
+    sq_weights = float(np.einsum("ij,ij->", W, W))
+    if not tied:
+        sq_weights += float(np.einsum("ij,ij->", D, D))
+        gD += alpha * D
     J += 0.5 * alpha * sq_weights
     grad /= N
     return J / N, grad
-
-
-def _cross_entropy_sum(X, Z, out=None):
-    return float(np.sum(np.logaddexp(0.0, Z) - X * Z, dtype=np.float64))
