@@ -138,6 +138,7 @@ class Workspace:
         self._buffers = {}
         self._executor = None
         self._blas = None
+        self._limit = None
 
     def buffer(self, worker, name, shape, dtype):
         """An uninitialised array reused between calls with the same key."""
@@ -147,6 +148,13 @@ class Workspace:
             buf = self._buffers[key] = np.empty(shape, dtype=dtype)
         return buf
 
+    def _one_blas_thread(self):
+        if self._blas is None:
+            from threadpoolctl import ThreadpoolController
+
+            self._blas = ThreadpoolController().select(user_api="blas")
+        return self._blas.limit(limits=1)
+
     def map(self, fun, n_tasks):
         """``[fun(0), ..., fun(n_tasks - 1)]``, on up to ``n_threads`` threads."""
         if n_tasks == 1:
@@ -154,23 +162,28 @@ class Workspace:
         if self._executor is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            from threadpoolctl import ThreadpoolController
-
             self._executor = ThreadPoolExecutor(self.n_threads - 1)
-            self._blas = ThreadpoolController().select(user_api="blas")
         # One BLAS thread per worker: the workers already use every core.
-        with self._blas.limit(limits=1):
+        with self._one_blas_thread():
             futures = [self._executor.submit(fun, task) for task in range(1, n_tasks)]
             first = fun(0)
             return [first] + [future.result() for future in futures]
 
     def __enter__(self):
+        # With several workers, BLAS keeps one thread for the whole block:
+        # the optimiser's own vector operations between evaluations are
+        # memory-bound, and threads contending for the cores slow them down.
+        if self.n_threads > 1:
+            self._limit = self._one_blas_thread()
         return self
 
     def __exit__(self, *exc_info):
         if self._executor is not None:
             self._executor.shutdown()
             self._executor = None
+        if self._limit is not None:
+            self._limit.restore_original_limits()
+            self._limit = None
         self._buffers.clear()
 
 
