@@ -243,6 +243,7 @@ def loss_and_grad(
         F2 = buf("F2", (rows, k)) if curved else None
         Z = buf("Z", (rows, n))
         dense = buf("X", (rows, n)) if sp.issparse(X) else None
+        ones = np.ones(rows, dtype=dtype)
         # Weight gradients, summed by BLAS (beta=1) in the data's dtype.
         gW = buf("gW", (k, n))
         gW.fill(0.0)
@@ -270,18 +271,17 @@ def loss_and_grad(
                 rec += 0.5 * float(np.vdot(E, E))
             df(a, h, out=f1)
             sum_F1sq += np.einsum("ij,ij->j", f1, f1)
-            np.matmul(E, D.T, out=da)
+            np.matmul(E, D.T, out=da)  # dH
+            if curved:  # dA = F1 (dH + 2 contraction F2 s)
+                f2 = d2f(a, h, f1, out=F2[:m])
+                f2 *= penalty_scale
+                da += f2
             da *= f1
-            if curved:
-                f1f2 = d2f(a, h, f1, out=F2[:m])
-                f1f2 *= f1
-                f1f2 *= penalty_scale
-                da += f1f2
             # gD += H^T E and gW += dA^T X, as Fortran-order BLAS sees them.
             gemm(1.0, E.T, h.T, 1.0, gD.T, trans_b=1, overwrite_c=1)
             gemm(1.0, Xc.T, da.T, 1.0, gW.T, trans_b=1, overwrite_c=1)
-            gb += da.sum(axis=0)
-            gc += E.sum(axis=0)
+            gb += ones[:m] @ da  # column sums: one BLAS pass, no temporary
+            gc += ones[:m] @ E
         return rec, gW, gD, gb, gc, sum_F1sq
 
     grad = np.zeros(n_params(n, k, tied))
