@@ -23,7 +23,6 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from . import _objective
 from ._activations import ACTIVATIONS
 
-_MAX_CHUNK_ROWS = 1024
 _MIN_ROWS_PER_THREAD = 256
 
 
@@ -82,9 +81,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     working_memory : float, default=128
         Upper bound, in MiB, on the temporaries of one objective
-        evaluation: rows are processed in chunks that fit in it. Lower it
-        to fit in less memory; the result does not depend on it beyond
-        floating-point summation order.
+        evaluation (all threads together): rows are processed in chunks
+        that fit in it, so the memory of :meth:`fit` beyond the data and
+        the parameters stays near this bound whatever the number of
+        samples. Lower it to fit in less memory, raise it for fewer, larger
+        chunks; speed barely depends on it, and the result only through
+        floating-point summation order. Training uses as many threads as
+        BLAS is allowed (``threadpoolctl.threadpool_limits`` and joblib's
+        limits are respected), with one BLAS thread each.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot-uniform initialisation of the weights. Pass an int
@@ -218,15 +222,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             )
 
     def _chunk_rows(self, X, n_threads=1):
-        # Rows per chunk: the temporaries of n_threads chunks (per thread and
-        # row: 5 arrays of k values, the decoder's output, the densified
-        # sparse row and cross-entropy's two temporaries, of n values) fit
-        # in working_memory, at
-        # most _MAX_CHUNK_ROWS rows (elementwise work stays in cache), and
-        # every thread gets the same number of chunks.
+        # Rows per chunk such that the temporaries of n_threads chunks fit in
+        # working_memory (per thread and row: 5 arrays of k values, and of n
+        # values the decoder's output, the densified sparse row and
+        # cross-entropy's two temporaries), every thread getting as many
+        # chunks. Chunk size barely changes the speed (benchmarks/README.md).
         k, n = self.n_components, X.shape[1]
         row_bytes = X.dtype.itemsize * (5 * k + 4 * n) * n_threads
-        rows = max(1, min(int(self.working_memory * 2**20 // row_bytes), _MAX_CHUNK_ROWS))
+        rows = max(1, int(self.working_memory * 2**20 // row_bytes))
         n_chunks = -(-X.shape[0] // rows)
         n_chunks = -(-n_chunks // n_threads) * n_threads
         return max(1, -(-X.shape[0] // n_chunks))
