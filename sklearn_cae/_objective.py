@@ -118,12 +118,13 @@ def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
 class Workspace:
     """Buffers and worker threads reused across the evaluations of one fit.
 
-    Create one per fit (``with Workspace(n) as ws:``, which stops the
-    threads at the end) and pass it to :func:`loss_and_grad`; never share
-    it between concurrent fits. With ``n_threads > 1`` the row chunks are
-    dealt round-robin to that many threads (the caller is one of them),
-    each running single-threaded BLAS on its own buffers, so the
-    elementwise work runs on every core too. The assignment of chunks to
+    Create one per fit (``with Workspace(n) as ws:``, which keeps BLAS at
+    one thread inside the block and stops the threads at its end) and pass
+    it to :func:`loss_and_grad`; never share it between concurrent fits.
+    With ``n_threads > 1`` the row chunks are dealt round-robin to that
+    many threads (the caller is one of them), each running single-threaded
+    BLAS on its own buffers, so the elementwise work runs on every core
+    too. The assignment of chunks to
     threads is fixed, so results are reproducible for a given
     ``n_threads``.
 
@@ -170,11 +171,12 @@ class Workspace:
             return [first] + [future.result() for future in futures]
 
     def __enter__(self):
-        # With several workers, BLAS keeps one thread for the whole block:
-        # the optimiser's own vector operations between evaluations are
-        # memory-bound, and threads contending for the cores slow them down.
-        if self.n_threads > 1:
-            self._limit = self._one_blas_thread()
+        # BLAS keeps one thread for the whole block. The parallelism is the
+        # workers', and the optimiser's own vector operations between
+        # evaluations are small and memory-bound: with BLAS threads they
+        # only wait for each other (L-BFGS-B ran up to 18x slower on a
+        # loaded 2-core machine).
+        self._limit = self._one_blas_thread()
         return self
 
     def __exit__(self, *exc_info):
