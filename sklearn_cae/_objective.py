@@ -124,9 +124,8 @@ class Workspace:
     With ``n_threads > 1`` the row chunks are dealt round-robin to that
     many threads (the caller is one of them), each running single-threaded
     BLAS on its own buffers, so the elementwise work runs on every core
-    too. The assignment of chunks to
-    threads is fixed, so results are reproducible for a given
-    ``n_threads``.
+    too. The assignment of chunks to threads is fixed, so results are
+    reproducible for a given ``n_threads``.
 
     Parameters
     ----------
