@@ -61,5 +61,6 @@ def test_chunks_fit_in_working_memory_and_are_balanced(working_memory, n_threads
     row_bytes = 4 * (5 * 20 + 4 * 30)
     if rows > 1:
         assert n_threads * rows * row_bytes <= working_memory * 2**20
-    if working_memory == 128:  # room for everything: one chunk per thread
-        assert rows == -(-1000 // n_threads)
+    assert rows <= 512  # cache-sized
+    if working_memory == 128:  # few chunks: as many for each thread
+        assert -(-1000 // rows) % n_threads == 0
