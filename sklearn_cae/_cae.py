@@ -2,6 +2,7 @@
 public methods. The math lives in ``_objective.py``."""
 
 import functools
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -16,6 +17,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -25,6 +27,24 @@ from ._activations import ACTIVATIONS
 
 _MAX_CHUNK_ROWS = 512
 _MIN_ROWS_PER_THREAD = 256
+
+
+class _LastEvaluation:
+    """Wraps the objective ``theta -> (J, grad)`` and remembers its last
+    evaluation: L-BFGS's callback gets the iterate but not its gradient."""
+
+    def __init__(self, fun):
+        self.fun = fun
+        self.theta = None
+
+    def __call__(self, theta):
+        self.theta, self.value = theta.copy(), self.fun(theta)
+        return self.value
+
+    def grad_at(self, theta):
+        if self.theta is None or not np.array_equal(theta, self.theta):
+            self(theta)
+        return self.value[1]
 
 
 class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -96,7 +116,55 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         for reproducible (bitwise identical) results.
 
     verbose : int, default=0
-        If positive, print the objective at each iteration.
+        If positive, print one line per L-BFGS iteration (iteration,
+        objective, mean reconstruction loss, penalty = objective minus
+        reconstruction, largest gradient component, validation score with
+        ``early_stopping``, elapsed time) and a final summary line. The
+        split costs one extra reconstruction pass per iteration, only
+        when verbose.
+
+    hessian_penalty : float, default=0.0
+        Weight of the higher-order contraction term of CAE+H (Rifai et al.,
+        ECML 2011), ``hessian_penalty * mean_c ||J(x) - J(x + eps_c)||_F^2``
+        per sample, where ``J`` is the encoder's Jacobian and the
+        ``eps_c ~ N(0, corruption_std^2 I)``: it penalises the curvature of
+        the encoder, flattening the learned manifold at the scale of
+        ``corruption_std``. ``0`` (the default) skips it entirely. It is 0
+        for ``activation="identity"``, whose Jacobian is constant.
+
+    n_corruptions : int, default=4
+        Number of corruptions ``eps_c`` per sample in the CAE+H term.
+
+    corruption_std : float, default=0.1
+        Standard deviation of the Gaussian corruptions, in the units of
+        ``X``. The corruptions are drawn once per :term:`fit` from
+        ``random_state`` (L-BFGS sees a deterministic objective), block by
+        block of 256 rows at each evaluation, so they are never stored
+        whole.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data, compute its
+        reconstruction score (as :meth:`score`) after every L-BFGS
+        iteration, stop when it has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive iterations, and return the
+        parameters with the best validation score.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping (split
+        with ``random_state``). Only used if ``early_stopping=True``.
+
+    n_iter_no_change : int, default=10
+        Number of consecutive iterations without a validation improvement
+        of at least ``tol`` after which training stops. Only used if
+        ``early_stopping=True``.
+
+    warm_start : bool, default=False
+        If True, :term:`fit` continues from the current parameters of a
+        fitted model (for example along a path of ``contraction`` values)
+        instead of a fresh initialisation. ``X`` must have the same
+        features and ``n_components`` must not change (a ``ValueError``
+        says so); changing ``tied_weights`` keeps ``components_`` (untying
+        starts the decoder from it).
 
     Attributes
     ----------
@@ -114,14 +182,25 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Visible biases ``c``.
 
     loss_ : float
-        Objective at the returned parameters, penalty and ``alpha`` term
-        included.
+        Objective at the returned parameters, penalty, CAE+H and ``alpha``
+        terms included (with ``early_stopping``: on the training part, at
+        the best validation iteration).
 
     loss_curve_ : list of float
-        Objective after each L-BFGS iteration.
+        Objective after each L-BFGS iteration of the last :term:`fit`
+        (all iterations run, also those after the best one).
 
     n_iter_ : int
-        Number of L-BFGS iterations run.
+        Number of L-BFGS iterations run by the last :term:`fit`.
+
+    validation_scores_ : list of float
+        Validation score (minus the mean reconstruction loss on the
+        held-out part) after each iteration. Only with
+        ``early_stopping=True``, as in MLP.
+
+    best_validation_score_ : float
+        The best of ``validation_scores_``, the score of the returned
+        parameters. Only with ``early_stopping=True``.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -152,6 +231,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     (50, 4)
     >>> cae.jacobian(X[:2]).shape
     (2, 4, 8)
+    >>> directions, singular_values = cae.tangents(X[:2], n_directions=2)
+    >>> directions.shape, singular_values.shape
+    ((2, 2, 8), (2, 2))
     """
 
     _parameter_constraints: dict = {
@@ -167,6 +249,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         "working_memory": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "hessian_penalty": [Interval(Real, 0, None, closed="left")],
+        "n_corruptions": [Interval(Integral, 1, None, closed="left")],
+        "corruption_std": [Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -184,6 +273,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         working_memory=128,
         random_state=None,
         verbose=0,
+        hessian_penalty=0.0,
+        n_corruptions=4,
+        corruption_std=0.1,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
     ):
         self.n_components = n_components
         self.contraction = contraction
@@ -197,6 +293,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.working_memory = working_memory
         self.random_state = random_state
         self.verbose = verbose
+        self.hessian_penalty = hessian_penalty
+        self.n_corruptions = n_corruptions
+        self.corruption_std = corruption_std
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
 
     # ------------------------------------------------------------------ glue
     def _validate_X(self, X, *, reset):
@@ -264,6 +367,65 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         D = W if self.tied_weights else random_state.uniform(-bound, bound, (k, n_features))
         return _objective.pack(W, np.zeros(k), D, np.zeros(n_features), self.tied_weights)
 
+    def _warm_theta(self):
+        fitted_k = self.components_.shape[0]
+        if fitted_k != self.n_components:
+            raise ValueError(
+                f"warm_start=True continues from the fitted parameters, which have "
+                f"n_components={fitted_k}, but n_components={self.n_components}. "
+                "Set warm_start=False to start afresh."
+            )
+        return _objective.pack(*self._params(), self.tied_weights)
+
+    def _mean_reconstruction(self, X, theta):
+        params = _objective.unpack(theta, X.shape[1], self.n_components, self.tied_weights)
+        W, b, D, c = (p.astype(X.dtype) for p in params)
+        return _objective.mean_reconstruction_loss(
+            X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
+        )
+
+    def _make_objective(self, X, random_state, workspace=None):
+        """The function L-BFGS minimises: ``theta -> (J, grad)``."""
+        n_threads = 1 if workspace is None else workspace.n_threads
+        fun = functools.partial(
+            _objective.loss_and_grad,
+            X=X,
+            n_components=self.n_components,
+            activation=self.activation,
+            loss=self.loss,
+            tied=self.tied_weights,
+            contraction=float(self.contraction),
+            alpha=float(self.alpha),
+            chunk_rows=self._chunk_rows(X, n_threads),
+            workspace=workspace,
+        )
+        if self.hessian_penalty == 0:
+            return fun
+        # Drawn once per fit: every evaluation sees the same corruptions.
+        self._corruption_seed = int(random_state.randint(np.iinfo(np.int32).max))
+        # One corruption at a time: the dense chunk, its noise and ~8 (rows, k)
+        # temporaries.
+        row_bytes = X.dtype.itemsize * (8 * self.n_components + 2 * X.shape[1])
+        hessian_term = functools.partial(
+            _objective.hessian_penalty_and_grad,
+            X=X,
+            n_components=self.n_components,
+            activation=self.activation,
+            tied=self.tied_weights,
+            hessian_penalty=float(self.hessian_penalty),
+            n_corruptions=self.n_corruptions,
+            corruption_std=float(self.corruption_std),
+            seed=self._corruption_seed,
+            chunk_rows=max(1, int(self.working_memory * 2**20 // row_bytes)),
+        )
+
+        def fun_with_hessian_term(theta):
+            J, grad = fun(theta)
+            J_h, grad_h = hessian_term(theta)
+            return J + J_h, grad + grad_h
+
+        return fun_with_hessian_term
+
     # ------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -282,31 +444,57 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self : object
             Fitted estimator.
         """
-        X = self._validate_X(X, reset=True)
+        warm = self.warm_start and hasattr(self, "components_")
+        X = self._validate_X(X, reset=not warm)
         self._check_unit_interval(X)
         n_features = X.shape[1]
-        n_threads = self._n_threads(X)
-        theta0 = self._initial_theta(n_features, check_random_state(self.random_state))
-        kwargs = dict(
-            n_components=self.n_components,
-            activation=self.activation,
-            loss=self.loss,
-            tied=self.tied_weights,
-            contraction=float(self.contraction),
-            alpha=float(self.alpha),
-            chunk_rows=self._chunk_rows(X, n_threads),
-        )
-
+        random_state = check_random_state(self.random_state)
+        if warm:
+            theta0 = self._warm_theta()
+        else:
+            theta0 = self._initial_theta(n_features, random_state)
+        if self.early_stopping:
+            X, X_val = train_test_split(
+                X, test_size=self.validation_fraction, random_state=random_state
+            )
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+        workspace = _objective.Workspace(self._n_threads(X))
+        fun = _LastEvaluation(self._make_objective(X, random_state, workspace))
         self.loss_curve_ = []
+        best = {"theta": None, "iteration": 0, "no_improvement": 0}
+        start_time = time.perf_counter()
 
         def callback(intermediate_result):
-            self.loss_curve_.append(float(intermediate_result.fun))
+            theta, J = intermediate_result.x, float(intermediate_result.fun)
+            self.loss_curve_.append(J)
+            iteration = len(self.loss_curve_)
+            line = f"Iteration {iteration}: objective {J:.8f}"
             if self.verbose:
-                print(f"Iteration {len(self.loss_curve_)}, loss = {intermediate_result.fun:.8f}")
+                rec = self._mean_reconstruction(X, theta)
+                max_grad = np.max(np.abs(fun.grad_at(theta)))
+                line += f", reconstruction {rec:.8f}, penalty {J - rec:.8f}, "
+                line += f"max|grad| {max_grad:.3e}"
+            if self.early_stopping:
+                score = -self._mean_reconstruction(X_val, theta)
+                self.validation_scores_.append(score)
+                line += f", validation score {score:.8f}"
+                # scikit-learn MLP's rule: an improvement is by at least tol
+                if score < self.best_validation_score_ + self.tol:
+                    best["no_improvement"] += 1
+                else:
+                    best["no_improvement"] = 0
+                if score > self.best_validation_score_:
+                    self.best_validation_score_ = score
+                    best.update(theta=theta.copy(), iteration=iteration)
+            if self.verbose:
+                print(f"{line}, {time.perf_counter() - start_time:.2f} s")
+            if best["no_improvement"] >= self.n_iter_no_change:
+                raise StopIteration
 
-        with _objective.Workspace(n_threads) as workspace:
+        with workspace:
             result = scipy.optimize.minimize(
-                functools.partial(_objective.loss_and_grad, X=X, workspace=workspace, **kwargs),
+                fun,
                 theta0,
                 method="L-BFGS-B",
                 jac=True,
@@ -323,14 +511,28 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 stacklevel=2,
             )
 
-        W, b, D, c = _objective.unpack(result.x, n_features, self.n_components, self.tied_weights)
+        theta, self.loss_ = result.x, float(result.fun)
+        if best["theta"] is not None:  # early stopping: the best iterate
+            theta, self.loss_ = best["theta"], self.loss_curve_[best["iteration"] - 1]
+        W, b, D, c = _objective.unpack(theta, n_features, self.n_components, self.tied_weights)
         self.components_ = W.astype(X.dtype)
         self.intercept_hidden_ = b.astype(X.dtype)
         self.decoder_components_ = self.components_ if self.tied_weights else D.astype(X.dtype)
         self.intercept_visible_ = c.astype(X.dtype)
-        self.loss_ = float(result.fun)
         self.n_iter_ = int(result.nit)
         self._n_features_out = self.n_components
+        if self.verbose:
+            reason = result.message
+            if result.status == 99:
+                reason = f"validation score not improved for {self.n_iter_no_change} iterations"
+            summary = f"L-BFGS stopped after {self.n_iter_} iterations ({reason}) in "
+            summary += f"{time.perf_counter() - start_time:.2f} s; returned parameters: "
+            if self.early_stopping:
+                summary += f"iteration {best['iteration']}, validation score "
+                summary += f"{self.best_validation_score_:.8f}, "
+            rec = self._mean_reconstruction(X, theta)
+            summary += f"objective {self.loss_:.8f}, reconstruction {rec:.8f}"
+            print(summary)
         return self
 
     # ------------------------------------------------------------ inference
@@ -420,6 +622,49 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         X = self._validate_X(X, reset=False)
         W, b, _, _ = self._params(X.dtype)
         return _objective.jacobian(X, W, b, self.activation)
+
+    def tangents(self, X, n_directions):
+        """Tangent directions of the learned manifold at each sample.
+
+        The leading right-singular vectors of the encoder's Jacobian
+        ``J(x) = diag(f'(a)) W``: the input directions the codes are most
+        sensitive to, which a contractive model keeps for the directions
+        along the data (as in the Manifold Tangent Classifier, Rifai et
+        al., NIPS 2011). Computed by a small SVD per sample, a chunk of
+        rows at a time (bounded by ``working_memory``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Points at which to evaluate the tangents.
+
+        n_directions : int
+            Number of directions per sample, at most
+            ``min(n_components, n_features)``.
+
+        Returns
+        -------
+        tangents : ndarray of shape (n_samples, n_directions, n_features)
+            Orthonormal directions by decreasing singular value; the sign
+            of each is fixed by making its largest-magnitude entry positive.
+
+        singular_values : ndarray of shape (n_samples, n_directions)
+            The corresponding singular values of ``J(x)``: how strongly the
+            codes follow each direction.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        k, n = self.components_.shape
+        if not (isinstance(n_directions, Integral) and 1 <= n_directions <= min(k, n)):
+            raise ValueError(
+                "n_directions must be an int in [1, min(n_components, n_features)] = "
+                f"[1, {min(k, n)}]; got {n_directions!r}."
+            )
+        W, b, _, _ = self._params(X.dtype)
+        # The Jacobian chunk, its SVD factors and the dense rows.
+        row_bytes = X.dtype.itemsize * (3 * k * n + n)
+        chunk_rows = max(1, int(self.working_memory * 2**20 // row_bytes))
+        return _objective.tangents(X, W, b, self.activation, n_directions, chunk_rows)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

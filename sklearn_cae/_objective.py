@@ -309,3 +309,155 @@ def loss_and_grad(
     J += 0.5 * alpha * sq_weights
     grad /= N
     return J / N, grad
+
+
+# ------------------------------------------------- higher-order contraction
+#: Rows per block of corruption noise. The noise of block ``m`` for
+#: corruption ``c`` is drawn from ``default_rng((seed, c, m))``, so it is the
+#: same at every evaluation (L-BFGS sees a deterministic objective) and does
+#: not depend on how rows are chunked, and it is never stored whole.
+NOISE_BLOCK_ROWS = 256
+
+
+def corruption_noise(seed, corruption, start, stop, n_features, std):
+    """Corruption ``eps_c`` of rows ``start:stop``, shape ``(stop - start, n)``.
+
+    Row ``i`` of corruption ``c`` is ``std`` times standard normal noise
+    that depends only on ``(seed, c, i)``: it is drawn block by block of
+    :data:`NOISE_BLOCK_ROWS` rows, float64.
+    """
+    B = NOISE_BLOCK_ROWS
+    first, last = start // B, (stop - 1) // B
+    blocks = [
+        np.random.default_rng((seed, corruption, m)).standard_normal((B, n_features))
+        for m in range(first, last + 1)
+    ]
+    noise = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    return std * noise[start - first * B : stop - first * B]
+
+
+def hessian_penalty_and_grad(
+    theta,
+    X,
+    *,
+    n_components,
+    activation,
+    tied,
+    hessian_penalty,
+    n_corruptions,
+    corruption_std,
+    seed,
+    chunk_rows,
+):
+    """The CAE+H term (Rifai et al., ECML 2011) and its gradient.
+
+    A stochastic estimate of the Hessian's norm: how much the encoder's
+    Jacobian changes under small Gaussian corruptions ``eps_c`` of the
+    input (see :func:`corruption_noise`)::
+
+        P = hessian_penalty / (N C) * sum_c sum_i ||J(x_i) - J(x_i + eps_ic)||_F^2
+          = hessian_penalty / (N C) * sum_c sum_i sum_j (F1_ij - G_ij)^2 s_j
+
+    with ``F1 = f'(A)``, ``G = f'(A + eps_c W^T)`` and ``s_j = ||W_j||^2``
+    (both Jacobians are ``diag(.) W``, so their difference is exact in
+    closed form, as the contractive penalty). Only ``W`` and ``b`` receive
+    gradient: through ``A`` (via ``f''(A)``), through ``A + eps_c W^T``
+    (via ``f''`` there; it depends on ``W`` through ``X`` and ``eps_c``)
+    and through ``s``. With ``"identity"`` ``f'`` is constant and the term
+    is exactly 0.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_params,)
+        Flat parameters (see :func:`unpack`).
+    X : ndarray or sparse matrix of shape (N, n)
+        Training data; its dtype is the dtype of all arithmetic. Sparse
+        rows are densified one chunk at a time.
+    seed : int
+        Seeds the corruptions (see :func:`corruption_noise`).
+    chunk_rows : int
+        Rows processed at once, rounded to a multiple of
+        :data:`NOISE_BLOCK_ROWS` (at least one block); the temporaries are
+        ``O(chunk_rows * (n + k))``, one corruption at a time.
+
+    Returns
+    -------
+    P : float
+    grad : ndarray of shape (n_params,), float64
+    """
+    N, n = X.shape
+    k = n_components
+    dtype = X.dtype
+    W, b, _, _ = unpack(np.asarray(theta, dtype=dtype), n, k, tied)
+    f, df, d2f = ACTIVATIONS[activation]
+    curved = activation not in ZERO_CURVATURE
+
+    s = np.einsum("ij,ij->i", W, W)
+    grad = np.zeros(n_params(n, k, tied), dtype=dtype)
+    gW, gb, _, _ = unpack(grad, n, k, tied)
+    sum_sq_diff = np.zeros(k, dtype=dtype)  # sum_c sum_i (F1_ij - G_ij)^2
+
+    B = NOISE_BLOCK_ROWS
+    rows = max(B, chunk_rows // B * B)
+    for start in range(0, N, rows):
+        stop = min(start + rows, N)
+        Xc = _dense(X[start:stop])
+        A = Xc @ W.T
+        A += b
+        H = f(A)
+        F1 = df(A, H)
+        F2 = d2f(A, H, F1)
+        dA = np.zeros_like(A)  # d/dA summed over corruptions (A~ = A + eps W^T)
+        for corruption in range(n_corruptions):
+            eps = corruption_noise(seed, corruption, start, stop, n, corruption_std)
+            eps = eps.astype(dtype, copy=False)
+            A_eps = eps @ W.T
+            A_eps += A
+            H_eps = f(A_eps)
+            G = df(A_eps, H_eps)
+            diff = F1 - G
+            sum_sq_diff += np.einsum("ij,ij->j", diff, diff)
+            if curved:
+                diff *= 2.0 * s
+                dA_eps = diff * d2f(A_eps, H_eps, G)  # minus d/dA~
+                dA += diff * F2
+                dA -= dA_eps
+                gW -= dA_eps.T @ eps
+        if curved:
+            gW += dA.T @ Xc
+            gb += dA.sum(axis=0)
+
+    scale = hessian_penalty / (N * n_corruptions)
+    P = scale * float(sum_sq_diff @ s)
+    gW += 2.0 * sum_sq_diff[:, None] * W
+    grad *= scale
+    return P, grad.astype(np.float64, copy=False)
+
+
+def tangents(X, W, b, activation, n_directions, chunk_rows):
+    """Leading right-singular vectors of each ``J(x_i) = diag(f'(a_i)) W``.
+
+    The directions of input space the codes are most sensitive to: the
+    tangent plane of the learned manifold at ``x_i``. Each direction's
+    largest-magnitude entry is made positive, so the result is
+    deterministic.
+
+    Returns
+    -------
+    T : ndarray of shape (N, n_directions, n)
+        Unit tangent directions, by decreasing singular value.
+    S : ndarray of shape (N, n_directions)
+        The singular values.
+    """
+    N, n = X.shape
+    T = np.empty((N, n_directions, n), dtype=W.dtype)
+    S = np.empty((N, n_directions), dtype=W.dtype)
+    for start in range(0, N, chunk_rows):
+        stop = min(start + chunk_rows, N)
+        J = jacobian(_dense(X[start:stop]), W, b, activation)
+        _, sv, Vt = np.linalg.svd(J, full_matrices=False)
+        T[start:stop] = Vt[:, :n_directions]
+        S[start:stop] = sv[:, :n_directions]
+    peak = np.take_along_axis(T, np.abs(T).argmax(axis=2)[:, :, None], axis=2)
+    T *= np.where(peak < 0, -1.0, 1.0).astype(T.dtype)
+    return T, S

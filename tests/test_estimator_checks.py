@@ -17,6 +17,13 @@ from sklearn_cae import ContractiveAutoencoder
             random_state=0,
         ),
         ContractiveAutoencoder(n_components=4, activation="relu", contraction=0.0, max_iter=30),
+        ContractiveAutoencoder(
+            n_components=3,
+            hessian_penalty=0.5,
+            early_stopping=True,
+            max_iter=30,
+            random_state=0,
+        ),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):

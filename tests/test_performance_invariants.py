@@ -38,7 +38,6 @@ def test_float32_training_reaches_the_float64_loss():
     assert J == pytest.approx(m64.loss_, rel=1e-3)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_threaded_fit_is_reproducible_and_restores_blas_threads():
     X = np.random.RandomState(0).uniform(0, 1, (1200, 10))
     cae = ContractiveAutoencoder(6, max_iter=20, random_state=0, working_memory=0.05)
