@@ -13,7 +13,7 @@ import numpy as np
 import scipy.optimize
 from threadpoolctl import ThreadpoolController, threadpool_info
 
-from sklearn_cae import ContractiveAutoencoder
+from sklearn_cae import ContractiveAutoencoder, _objective
 
 
 def environment():
@@ -111,19 +111,13 @@ def seconds_per_evaluation(estimator, X, y=None):
 
 
 def objective_setup(X, n_components, **params):
-    """``(theta, kwargs)`` for ``_objective.loss_and_grad`` as ``fit`` runs it."""
+    """``(theta, kwargs, n_threads)``: ``_objective.loss_and_grad``'s keyword
+    arguments (but the workspace) as ``fit`` passes them."""
     cae = ContractiveAutoencoder(n_components, random_state=0, **params)
     n_threads = cae._n_threads(X)
     theta = cae._initial_theta(X.shape[1], np.random.RandomState(0))
-    kwargs = dict(
-        n_components=n_components,
-        activation=cae.activation,
-        loss=cae.loss,
-        tied=cae.tied_weights,
-        contraction=float(cae.contraction),
-        alpha=float(cae.alpha),
-        chunk_rows=cae._chunk_rows(X, n_threads),
-    )
+    fun = cae._make_objective(X, None, _objective.Workspace(n_threads))
+    kwargs = {key: value for key, value in fun.keywords.items() if key not in ("X", "workspace")}
     return theta, kwargs, n_threads
 
 

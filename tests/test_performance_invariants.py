@@ -24,17 +24,7 @@ def test_float32_training_reaches_the_float64_loss():
     assert m32.loss_ == pytest.approx(m64.loss_, rel=1e-3)
     # The float32 parameters are as good when the loss is computed in float64.
     theta = _objective.pack(*(p.astype(np.float64) for p in m32._params()), True)
-    J, _ = _objective.loss_and_grad(
-        theta,
-        X,
-        n_components=8,
-        activation="logistic",
-        loss="squared_error",
-        tied=True,
-        contraction=0.1,
-        alpha=0.0,
-        chunk_rows=300,
-    )
+    J, _ = m64._make_objective(X, None)(theta)
     assert J == pytest.approx(m64.loss_, rel=1e-3)
 
 
