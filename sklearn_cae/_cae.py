@@ -107,9 +107,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         the parameters stays near this bound whatever the number of
         samples. Chunks are at most 512 rows (cache-sized) whatever the
         bound; lower it to fit in less memory. The result depends on it
-        only through floating-point summation order. Training uses as many threads as
-        BLAS is allowed (``threadpoolctl.threadpool_limits`` and joblib's
-        limits are respected), with one BLAS thread each.
+        only through floating-point summation order. Training uses as
+        many threads as BLAS is allowed (``threadpoolctl.threadpool_limits``
+        and joblib's limits are respected), each with one BLAS thread.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot-uniform initialisation of the weights. Pass an int
