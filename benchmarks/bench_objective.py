@@ -19,8 +19,8 @@ Columns (each the median over the repeats of the ratio within one repeat):
   ``threadpool_limits(1)`` (one BLAS thread), its best setting on a loaded
   machine, though not its default.
 
-``--profile N`` instead runs ``loss_and_grad`` N times at the first shape in
-float64 and nothing else, for ``perf record`` (see benchmarks/README.md).
+``--profile N [--shape I] [--dtype D]`` instead runs ``loss_and_grad`` N times at
+``SHAPES[I]`` and nothing else, for ``perf record`` (see benchmarks/README.md).
 """
 
 import argparse
@@ -144,10 +144,12 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--fit-iter", type=int, default=10, help="L-BFGS iterations per fit")
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--shape", type=int, default=0, help="with --profile: index in SHAPES")
+    parser.add_argument("--dtype", default="float64", help="with --profile")
     args = parser.parse_args()
     if args.profile:
-        N, n, k = SHAPES[0]
-        X = make_data(N, n, np.float64)
+        N, n, k = SHAPES[args.shape]
+        X = make_data(N, n, args.dtype)
         theta, kwargs, n_threads = objective_setup(X, k)
         with _objective.Workspace(n_threads) as ws:
             time_objective(theta, X, ws, kwargs, args.profile)
