@@ -42,15 +42,20 @@ def _central_differences(fun, theta, eps=1e-6):
     return grad
 
 
+def _plain_forward(theta, X, activation, tied, k):
+    """``W, b, D, c, A, H, Z`` of OBJECTIVE.md's forward pass, whole batch."""
+    W, b, D, c = _objective.unpack(theta, X.shape[1], k, tied)
+    A = X @ W.T + b
+    H = ACTIVATIONS[activation][0](A)
+    return W, b, D, c, A, H, H @ D + c
+
+
 def _explicit_objective(theta, X, activation, loss, tied, contraction, alpha, k=4):
     """The objective written as OBJECTIVE.md reads, with the per-sample
     Jacobian tensor built entry by entry (only ever for tests)."""
-    N, n = X.shape
-    W, b, D, c = _objective.unpack(theta, n, k, tied)
-    f, df, _ = ACTIVATIONS[activation]
-    A = X @ W.T + b
-    H = f(A)
-    Z = H @ D + c
+    N = X.shape[0]
+    W, b, D, c, A, H, Z = _plain_forward(theta, X, activation, tied, k)
+    df = ACTIVATIONS[activation][1]
     if loss == "squared_error":
         rec = 0.5 * np.sum((X - Z) ** 2, axis=1)
     else:
@@ -165,12 +170,9 @@ def test_pack_unpack_round_trip():
 def _full_batch_reference(theta, X, activation, loss, tied, contraction, alpha, k):
     """J and its gradient exactly as OBJECTIVE.md writes them: whole batch,
     allocating numpy, no chunks, threads or buffers."""
-    N, n = X.shape
-    W, b, D, c = _objective.unpack(theta, n, k, tied)
-    f, df, d2f = ACTIVATIONS[activation]
-    A = X @ W.T + b
-    H = f(A)
-    Z = H @ D + c
+    N = X.shape[0]
+    W, b, D, c, A, H, Z = _plain_forward(theta, X, activation, tied, k)
+    _, df, d2f = ACTIVATIONS[activation]
     if loss == "squared_error":
         R = Z
         rec = 0.5 * np.sum((X - Z) ** 2)
