@@ -209,7 +209,9 @@ def loss_and_grad(
         Flat parameters (see :func:`unpack`), any float dtype.
     X : ndarray or sparse matrix of shape (N, n)
         Training data; its dtype (float32 or float64) is the dtype of all
-        arithmetic except the sums across chunks, which are float64.
+        arithmetic, except that the loss and the bias and penalty sums
+        across chunks, and all sums across threads, are float64 (BLAS sums
+        the weight gradients over a thread's chunks in the data's dtype).
         Sparse rows are densified one chunk at a time.
     chunk_rows : int
         Rows processed at once; bounds the temporaries to
