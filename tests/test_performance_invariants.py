@@ -1,0 +1,55 @@
+"""What the performance work must not change: results across dtypes,
+threads and chunking, and the process's BLAS settings."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from sklearn_cae import ContractiveAutoencoder, _objective
+
+
+def _blas_threads():
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_float32_training_reaches_the_float64_loss():
+    X = load_digits().data[:300, ::2] / 16.0
+    params = dict(n_components=8, max_iter=1000, tol=1e-5, random_state=0)
+    m64 = ContractiveAutoencoder(**params).fit(X)
+    m32 = ContractiveAutoencoder(**params).fit(X.astype(np.float32))
+    # Both converged, so they are compared at a minimum, not mid-way.
+    assert m64.n_iter_ < 1000 and m32.n_iter_ < 1000
+    assert m32.components_.dtype == np.float32
+    assert m32.loss_ == pytest.approx(m64.loss_, rel=1e-3)
+    # The float32 parameters are as good when the loss is computed in float64.
+    theta = _objective.pack(*(p.astype(np.float64) for p in m32._params()), True)
+    J, _ = m64._make_objective(X, None)(theta)
+    assert J == pytest.approx(m64.loss_, rel=1e-3)
+
+
+def test_threaded_fit_is_reproducible_and_restores_blas_threads():
+    X = np.random.RandomState(0).uniform(0, 1, (1200, 10))
+    cae = ContractiveAutoencoder(6, max_iter=20, random_state=0, working_memory=0.05)
+    before = _blas_threads()
+    if max(before) > 1:
+        assert cae._n_threads(X) == min(before)
+    a = cae.fit(X).components_.copy()
+    assert _blas_threads() == before
+    np.testing.assert_array_equal(cae.fit(X).components_, a)
+    with threadpool_limits(1):
+        assert cae._n_threads(X) == 1
+
+
+@pytest.mark.parametrize("working_memory", [0.01, 0.5, 128])
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_chunks_fit_in_working_memory_and_are_balanced(working_memory, n_threads):
+    X = np.zeros((1000, 30), dtype=np.float32)
+    cae = ContractiveAutoencoder(20, working_memory=working_memory)
+    rows = cae._chunk_rows(X, n_threads)
+    row_bytes = 4 * (5 * 20 + 4 * 30)
+    if rows > 1:
+        assert n_threads * rows * row_bytes <= working_memory * 2**20
+    assert rows <= 512  # cache-sized
+    if working_memory == 128:  # few chunks: as many for each thread
+        assert -(-1000 // rows) % n_threads == 0
