@@ -38,6 +38,13 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_cae import ContractiveAutoencoder, diagnostics
+from sklearn_cae._plots import (
+    load_pyplot,
+    plot_filters,
+    plot_reconstructions,
+    plot_seed,
+    plot_spectra,
+)
 
 #: The seed picture: the data varies along U1 and only by noise along U2.
 U1 = np.array([1.0, 1.0]) / np.sqrt(2.0)
@@ -242,114 +249,6 @@ def pca_limit_angle(X, n_components=2, max_iter=500):
     return float(np.max(subspace_angles(cae.components_.T, pca.components_.T)))
 
 
-# ------------------------------------------------------------------ plots
-def load_pyplot():
-    """``matplotlib.pyplot`` with a file backend, or None (and say so)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(
-            'matplotlib is not installed, so no figures were written: pip install ".[plot]" '
-            "(or pip install matplotlib) and run again with --plot DIR."
-        )
-        return None
-    return plt
-
-
-def mosaic(images, side, cols, pad=1):
-    """Tile flat square images into one array (NaN between tiles)."""
-    rows = int(np.ceil(len(images) / cols))
-    step = side + pad
-    out = np.full((rows * step - pad, cols * step - pad), np.nan)
-    for i, image in enumerate(images):
-        r, c = divmod(i, cols)
-        out[r * step : r * step + side, c * step : c * step + side] = image.reshape(side, side)
-    return out
-
-
-def image_side(n_features):
-    side = int(round(np.sqrt(n_features)))
-    return side if side * side == n_features else None
-
-
-def plot_filters(plt, cae, path, title):
-    """The encoder's weight rows as square images (if the features are)."""
-    side = image_side(cae.components_.shape[1])
-    if side is None:
-        return None
-    W = cae.components_ / np.abs(cae.components_).max(axis=1, keepdims=True)
-    cols = int(np.ceil(np.sqrt(len(W))))
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.imshow(mosaic(W, side, cols), cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.axis("off")
-    ax.set_title(title, fontsize=9)
-    return save(plt, fig, path)
-
-
-def plot_reconstructions(plt, models, X, path):
-    """First 10 rows of ``X`` (square images) and each model's reconstruction."""
-    side = image_side(X.shape[1])
-    if side is None:
-        return None
-    images = {"input": X[:10]} | {
-        name: m.inverse_transform(m.transform(X[:10])) for name, m in models.items()
-    }
-    fig, axes = plt.subplots(len(images), 1, figsize=(8, 0.9 * len(images) + 0.3))
-    for ax, (name, rows) in zip(axes, images.items(), strict=True):
-        ax.imshow(mosaic(rows, side, len(rows)), cmap="gray_r", vmin=0, vmax=1)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=7)
-    fig.suptitle("Test inputs and reconstructions", fontsize=9)
-    return save(plt, fig, path)
-
-
-def plot_spectra(plt, spectra, path):
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for name, spectrum in spectra.items():
-        ax.semilogy(np.arange(1, len(spectrum) + 1), spectrum, marker=".", label=name)
-    ax.set_xlabel("rank")
-    ax.set_ylabel("mean singular value of J(x)")
-    ax.set_title("Jacobian spectra on test data", fontsize=9)
-    ax.legend(fontsize=7)
-    return save(plt, fig, path)
-
-
-def plot_seed(plt, contractions, curves, path):
-    X = line_data()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
-    left.scatter(X[:, 0], X[:, 1], s=4, color="0.5")
-    for u, name in ((U1, "u1"), (U2, "u2")):
-        left.annotate("", xy=0.5 + 0.3 * u, xytext=(0.5, 0.5), arrowprops={"arrowstyle": "->"})
-        left.text(*(0.5 + 0.33 * u), name)
-    left.set_aspect("equal")
-    left.set_title("data: spread along u1, noise 0.02 along u2", fontsize=9)
-    positive = np.asarray(contractions) > 0
-    c = np.asarray(contractions)[positive]
-    right.loglog(c, curves[positive, 0], "o-", label="CAE: ||J u1|| (along)")
-    right.loglog(c, curves[positive, 1], "s-", label="CAE: ||J u2|| (across)")
-    if not positive.all():
-        ae = curves[~positive][0]
-        right.axhline(ae[0], color="C0", ls=":", label="contraction=0: ||J u1||")
-        right.axhline(ae[1], color="C1", ls="--", label="contraction=0: ||J u2||")
-    right.set_xlabel("contraction")
-    right.set_ylabel("mean sensitivity of the codes")
-    right.set_title("8 hidden units for 2 inputs (overcomplete)", fontsize=9)
-    right.legend(fontsize=7)
-    return save(plt, fig, path)
-
-
-def save(plt, fig, path):
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"    wrote {path}")
-    return path
-
-
 # ------------------------------------------------------------------- runs
 def load_user_data(path):
     """A CSV (numbers only, optional header line) or a .npy file, as 2-D floats."""
@@ -429,7 +328,7 @@ def run_digits(args, plt):
         plot_filters(plt, ae, out / "filters_ae.png", "plain autoencoder filters")
         plot_reconstructions(plt, diag_models, X_test, out / "reconstructions.png")
         plot_spectra(plt, spectra, out / "jacobian_spectra.png")
-        plot_seed(plt, seed_contractions, curves, out / "seed_picture.png")
+        plot_seed(plt, line_data(), U1, U2, seed_contractions, curves, out / "seed_picture.png")
 
 
 def run_user_data(args, plt):

@@ -68,9 +68,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     contraction : float, default=0.1
         Weight of the contractive penalty ``||dh/dx||_F^2`` per sample.
-        ``0`` gives a plain autoencoder. The penalty scales with the
-        square of the input scale, so scale the data (for example to
-        ``[0, 1]`` or unit variance) before tuning it.
+        ``0`` gives a plain autoencoder. Its right value grows with the
+        input scale: the default suits data in ``[0, 1]``; for
+        standardized data search upwards from about ``1`` (see the
+        README's scaling advice).
 
     activation : {"logistic", "tanh", "softplus", "relu", "identity"}, \
             default="logistic"
