@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from . import _objective
 from ._activations import ACTIVATIONS
 
-_MAX_CHUNK_ROWS = 512
+_MAX_CHUNK_ROWS = 2048
 _MIN_ROWS_PER_THREAD = 256
 
 
@@ -103,14 +103,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     working_memory : float, default=128
         Upper bound, in MiB, on the temporaries of one objective
-        evaluation (all threads together): rows are processed in chunks
-        that fit in it, so the memory of :meth:`fit` beyond the data and
-        the parameters stays near this bound whatever the number of
-        samples. Chunks are at most 512 rows (cache-sized) whatever the
-        bound; lower it to fit in less memory. The result depends on it
-        only through floating-point summation order. Training uses as
-        many threads as BLAS is allowed (``threadpoolctl.threadpool_limits``
-        and joblib's limits are respected), each with one BLAS thread.
+        evaluation: rows are processed in chunks that fit in it, so the
+        memory of :meth:`fit` beyond the data and the parameters stays
+        near this bound whatever the number of samples. Chunks are at most
+        2048 rows whatever the bound; lower it to fit in less memory. The
+        result depends on it only through floating-point summation order.
+        The matrix products use as many threads as BLAS is allowed
+        (``threadpoolctl.threadpool_limits`` and joblib's limits are
+        respected).
 
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot-uniform initialisation of the weights. Pass an int
@@ -326,24 +326,23 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "with MinMaxScaler) or use loss='squared_error'."
             )
 
-    def _chunk_rows(self, X, n_threads=1):
-        # Rows per chunk such that the temporaries of n_threads chunks fit in
-        # working_memory (per thread and row: 5 arrays of k values, and of n
-        # values the decoder's output, the densified sparse row and
-        # cross-entropy's two temporaries), at most _MAX_CHUNK_ROWS (on an
-        # idle machine ~500-row chunks measured 5-15% faster than ~2000-row
-        # ones: the elementwise passes stay in cache), every thread getting
-        # as many chunks.
+    def _chunk_rows(self, X):
+        # Rows per chunk such that the chunk's temporaries fit in
+        # working_memory (per row: 5 arrays of k values, and of n values the
+        # decoder's output, the densified sparse row and cross-entropy's two
+        # temporaries), at most _MAX_CHUNK_ROWS (larger chunks measured no
+        # faster: the elementwise passes then leave the cache), all chunks
+        # of about the same size.
         k, n = self.n_components, X.shape[1]
-        row_bytes = X.dtype.itemsize * (5 * k + 4 * n) * n_threads
+        row_bytes = X.dtype.itemsize * (5 * k + 4 * n)
         rows = max(1, min(int(self.working_memory * 2**20 // row_bytes), _MAX_CHUNK_ROWS))
         n_chunks = -(-X.shape[0] // rows)
-        n_chunks = -(-n_chunks // n_threads) * n_threads
         return max(1, -(-X.shape[0] // n_chunks))
 
     def _n_threads(self, X):
-        # As many threads as BLAS may use (so threadpoolctl and joblib's
-        # limits hold), when there are enough rows to share.
+        # BLAS threads for the objective's matrix products: as many as BLAS
+        # may use (so threadpoolctl and joblib's limits hold), when there
+        # are enough rows to share.
         if X.shape[0] < 2 * _MIN_ROWS_PER_THREAD:
             return 1
         blas = threadpoolctl.threadpool_info()
@@ -387,7 +386,6 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     def _make_objective(self, X, random_state, workspace=None):
         """The function L-BFGS minimises: ``theta -> (J, grad)``."""
-        n_threads = 1 if workspace is None else workspace.n_threads
         fun = functools.partial(
             _objective.loss_and_grad,
             X=X,
@@ -397,7 +395,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             tied=self.tied_weights,
             contraction=float(self.contraction),
             alpha=float(self.alpha),
-            chunk_rows=self._chunk_rows(X, n_threads),
+            chunk_rows=self._chunk_rows(X),
             workspace=workspace,
         )
         if self.hessian_penalty == 0:

@@ -19,11 +19,10 @@ The parameters travel as one flat float64 vector ``theta`` (what L-BFGS
 sees): ``[W.ravel(), b, D.ravel() (untied only), c]``.
 """
 
-import functools
+import contextlib
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import get_blas_funcs
 from scipy.special import expit
 
 from ._activations import ACTIVATIONS, ZERO_CURVATURE
@@ -116,72 +115,54 @@ def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
 
 
 class Workspace:
-    """Buffers and worker threads reused across the evaluations of one fit.
+    """Buffers and BLAS settings reused across the evaluations of one fit.
 
-    Create one per fit (``with Workspace(n) as ws:``, which keeps BLAS at
-    one thread inside the block and stops the threads at its end) and pass
-    it to :func:`loss_and_grad`; never share it between concurrent fits.
-    With ``n_threads > 1`` the row chunks are dealt round-robin to that
-    many threads (the caller is one of them), each running single-threaded
-    BLAS on its own buffers, so the elementwise work runs on every core
-    too. The assignment of chunks to threads is fixed, so results are
-    reproducible for a given ``n_threads``.
+    Create one per fit (``with Workspace(n) as ws:``) and pass it to
+    :func:`loss_and_grad`; never share it between concurrent fits. Inside
+    the block BLAS keeps one thread, except during an evaluation, whose
+    matrix products use ``n_threads`` BLAS threads: the optimiser's own
+    vector operations between evaluations are small and memory-bound, and
+    with BLAS threads they only wait for each other (L-BFGS-B ran up to 18x
+    slower on a loaded 2-core machine).
 
     Parameters
     ----------
     n_threads : int, default=1
-        Number of threads an evaluation uses.
+        BLAS threads for the matrix products of an evaluation.
     """
 
     def __init__(self, n_threads=1):
         self.n_threads = n_threads
         self._buffers = {}
-        self._executor = None
         self._blas = None
         self._limit = None
 
-    def buffer(self, worker, name, shape, dtype):
-        """An uninitialised array reused between calls with the same key."""
-        key = (worker, name)
-        buf = self._buffers.get(key)
+    def buffer(self, name, shape, dtype):
+        """An uninitialised array reused between calls with the same name."""
+        buf = self._buffers.get(name)
         if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
+            buf = self._buffers[name] = np.empty(shape, dtype=dtype)
         return buf
 
-    def _one_blas_thread(self):
+    def _controller(self):
         if self._blas is None:
             from threadpoolctl import ThreadpoolController
 
             self._blas = ThreadpoolController().select(user_api="blas")
-        return self._blas.limit(limits=1)
+        return self._blas
 
-    def map(self, fun, n_tasks):
-        """``[fun(0), ..., fun(n_tasks - 1)]``, on up to ``n_threads`` threads."""
-        if n_tasks == 1:
-            return [fun(0)]
-        if self._executor is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._executor = ThreadPoolExecutor(self.n_threads - 1)
-        # One BLAS thread per worker: the workers already use every core.
-        with self._one_blas_thread():
-            futures = [self._executor.submit(fun, task) for task in range(1, n_tasks)]
-            first = fun(0)
-            return [first] + [future.result() for future in futures]
+    def blas_threads(self):
+        """Context in which BLAS uses ``n_threads`` threads (a no-op outside
+        a ``with`` block of this workspace)."""
+        if self._limit is None:
+            return contextlib.nullcontext()
+        return self._controller().limit(limits=self.n_threads)
 
     def __enter__(self):
-        # BLAS keeps one thread for the whole block. The parallelism is the
-        # workers', and the optimiser's own vector operations between
-        # evaluations are small and memory-bound: with BLAS threads they
-        # only wait for each other (L-BFGS-B ran up to 18x slower on a
-        # loaded 2-core machine).
-        self._limit = self._one_blas_thread()
+        self._limit = self._controller().limit(limits=1)
         return self
 
     def __exit__(self, *exc_info):
-        if self._executor is not None:
-            self._executor.shutdown()
-            self._executor = None
         if self._limit is not None:
             self._limit.restore_original_limits()
             self._limit = None
@@ -210,15 +191,15 @@ def loss_and_grad(
     X : ndarray or sparse matrix of shape (N, n)
         Training data; its dtype (float32 or float64) is the dtype of all
         arithmetic, except that the loss and the bias and penalty sums
-        across chunks, and all sums across threads, are float64 (BLAS sums
-        the weight gradients over a thread's chunks in the data's dtype).
-        Sparse rows are densified one chunk at a time.
+        across chunks are float64 (the weight gradients are summed over the
+        chunks in the data's dtype). Sparse rows are densified one chunk at
+        a time.
     chunk_rows : int
         Rows processed at once; bounds the temporaries to
-        ``O(chunk_rows * (n + k))`` per thread.
+        ``O(chunk_rows * (n + k))``.
     workspace : Workspace, default=None
-        Buffers and threads to reuse across calls; None uses a fresh
-        single-threaded one.
+        Buffers and BLAS threads to reuse across calls; None uses fresh
+        buffers and BLAS as it is.
 
     Returns
     -------
@@ -235,27 +216,24 @@ def loss_and_grad(
     curved = contraction != 0.0 and activation not in ZERO_CURVATURE
     s = np.einsum("ij,ij->i", W, W)  # ||W_j||^2, (k,)
     penalty_scale = (2.0 * contraction) * s  # d pen / d F1 = 2 F1 s, per unit
-    gemm = get_blas_funcs("gemm", (W,))
-    starts = range(0, N, chunk_rows)
-    n_tasks = min(ws.n_threads, len(starts))
 
-    def work(task):
-        buf = functools.partial(ws.buffer, task, dtype=dtype)
-        rows = min(chunk_rows, N)
-        A, H, F1, dA = (buf(name, (rows, k)) for name in ("A", "H", "F1", "dA"))
-        F2 = buf("F2", (rows, k)) if curved else None
-        Z = buf("Z", (rows, n))
-        dense = buf("X", (rows, n)) if sp.issparse(X) else None
-        ones = np.ones(rows, dtype=dtype)
-        # Weight gradients, summed by BLAS (beta=1) in the data's dtype.
-        gW = buf("gW", (k, n))
-        gW.fill(0.0)
-        gD = gW if tied else buf("gD", (k, n))
-        gD.fill(0.0)
-        gb, gc, sum_F1sq = np.zeros(k), np.zeros(n), np.zeros(k)
-        rec = 0.0
-        for start in starts[task::n_tasks]:
-            Xc = X[start : start + chunk_rows]
+    rows = min(chunk_rows, N)
+    A, H, F1, dA = (ws.buffer(name, (rows, k), dtype) for name in ("A", "H", "F1", "dA"))
+    F2 = ws.buffer("F2", (rows, k), dtype) if curved else None
+    Z = ws.buffer("Z", (rows, n), dtype)
+    dense = ws.buffer("X", (rows, n), dtype) if sp.issparse(X) else None
+    ones = np.ones(rows, dtype=dtype)
+    product = ws.buffer("product", (k, n), dtype)
+    gW_acc = ws.buffer("gW", (k, n), dtype)
+    gW_acc.fill(0.0)
+    gD_acc = gW_acc if tied else ws.buffer("gD", (k, n), dtype)
+    gD_acc.fill(0.0)
+    gb, gc, sum_F1sq = np.zeros(k), np.zeros(n), np.zeros(k)
+    rec = 0.0
+
+    with ws.blas_threads():
+        for start in range(0, N, rows):
+            Xc = X[start : start + rows]
             m = Xc.shape[0]
             if dense is not None:
                 Xc = Xc.toarray(out=dense[:m])
@@ -280,26 +258,21 @@ def loss_and_grad(
                 f2 *= penalty_scale
                 da += f2
             da *= f1
-            # gD += H^T E and gW += dA^T X, as Fortran-order BLAS sees them.
-            gemm(1.0, E.T, h.T, 1.0, gD.T, trans_b=1, overwrite_c=1)
-            gemm(1.0, Xc.T, da.T, 1.0, gW.T, trans_b=1, overwrite_c=1)
+            # gD += H^T E and gW += dA^T X, with numpy's BLAS like every
+            # product here (scipy's is another library, whose idle threads
+            # would spin while numpy's work).
+            gD_acc += np.matmul(h.T, E, out=product)
+            gW_acc += np.matmul(da.T, Xc, out=product)
             gb += ones[:m] @ da  # column sums: one BLAS pass, no temporary
             gc += ones[:m] @ E
-        return rec, gW, gD, gb, gc, sum_F1sq
 
     grad = np.zeros(n_params(n, k, tied))
-    gW, gb, gD, gc = unpack(grad, n, k, tied)
-    sum_F1sq = np.zeros(k)
-    rec = 0.0
-    for part in ws.map(work, n_tasks):
-        rec += part[0]
-        gW += part[1]
-        if not tied:  # when tied, part[1] already holds the decoder's share
-            gD += part[2]
-        gb += part[3]
-        gc += part[4]
-        sum_F1sq += part[5]
-
+    gW, gb_out, gD, gc_out = unpack(grad, n, k, tied)
+    gW += gW_acc  # when tied, it already holds the decoder's share
+    if not tied:
+        gD += gD_acc
+    gb_out += gb
+    gc_out += gc
     W, D, s = (x.astype(np.float64, copy=False) for x in (W, D, s))
     J = rec + contraction * float(sum_F1sq @ s)
     gW += (2.0 * contraction) * sum_F1sq[:, None] * W

@@ -15,7 +15,11 @@ def _blas_threads():
 
 def test_float32_training_reaches_the_float64_loss():
     X = load_digits().data[:300, ::2] / 16.0
-    params = dict(n_components=8, max_iter=1000, tol=1e-5, random_state=0)
+    # contraction=0.5 keeps this problem well conditioned: with the default
+    # 0.1 it has nearby local minima, and float64 rounding-order changes in
+    # the objective alone moved a fit from one to another (losses 2e-3
+    # apart), which is not what this test is about.
+    params = dict(n_components=8, contraction=0.5, max_iter=1000, tol=1e-5, random_state=0)
     m64 = ContractiveAutoencoder(**params).fit(X)
     m32 = ContractiveAutoencoder(**params).fit(X.astype(np.float32))
     # Both converged, so they are compared at a minimum, not mid-way.
@@ -42,14 +46,13 @@ def test_threaded_fit_is_reproducible_and_restores_blas_threads():
 
 
 @pytest.mark.parametrize("working_memory", [0.01, 0.5, 128])
-@pytest.mark.parametrize("n_threads", [1, 2, 3])
-def test_chunks_fit_in_working_memory_and_are_balanced(working_memory, n_threads):
-    X = np.zeros((1000, 30), dtype=np.float32)
+def test_chunks_fit_in_working_memory_and_are_balanced(working_memory):
+    X = np.zeros((5000, 30), dtype=np.float32)
     cae = ContractiveAutoencoder(20, working_memory=working_memory)
-    rows = cae._chunk_rows(X, n_threads)
+    rows = cae._chunk_rows(X)
     row_bytes = 4 * (5 * 20 + 4 * 30)
     if rows > 1:
-        assert n_threads * rows * row_bytes <= working_memory * 2**20
-    assert rows <= 512  # cache-sized
-    if working_memory == 128:  # few chunks: as many for each thread
-        assert -(-1000 // rows) % n_threads == 0
+        assert rows * row_bytes <= working_memory * 2**20
+    assert rows <= 2048  # cache-sized
+    n_chunks = -(-5000 // rows)
+    assert n_chunks * rows - 5000 < n_chunks  # the last chunk is about as large
