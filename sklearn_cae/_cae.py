@@ -335,9 +335,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         # of about the same size.
         k, n = self.n_components, X.shape[1]
         row_bytes = X.dtype.itemsize * (5 * k + 4 * n)
-        rows = max(1, min(int(self.working_memory * 2**20 // row_bytes), _MAX_CHUNK_ROWS))
+        rows = min(self._rows_in_working_memory(row_bytes), _MAX_CHUNK_ROWS)
         n_chunks = -(-X.shape[0] // rows)
         return max(1, -(-X.shape[0] // n_chunks))
+
+    def _rows_in_working_memory(self, row_bytes):
+        """How many rows of ``row_bytes`` temporaries fit in working_memory (at least 1)."""
+        return max(1, int(self.working_memory * 2**20 // row_bytes))
 
     def _n_threads(self, X):
         # BLAS threads for the objective's matrix products: as many as BLAS
@@ -415,7 +419,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             n_corruptions=self.n_corruptions,
             corruption_std=float(self.corruption_std),
             seed=self._corruption_seed,
-            chunk_rows=max(1, int(self.working_memory * 2**20 // row_bytes)),
+            chunk_rows=self._rows_in_working_memory(row_bytes),
         )
 
         def fun_with_hessian_term(theta):
@@ -662,7 +666,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         W, b, _, _ = self._params(X.dtype)
         # The Jacobian chunk, its SVD factors and the dense rows.
         row_bytes = X.dtype.itemsize * (3 * k * n + n)
-        chunk_rows = max(1, int(self.working_memory * 2**20 // row_bytes))
+        chunk_rows = self._rows_in_working_memory(row_bytes)
         return _objective.tangents(X, W, b, self.activation, n_directions, chunk_rows)
 
     def __sklearn_tags__(self):

@@ -228,7 +228,9 @@ def loss_and_grad(
     gW_acc.fill(0.0)
     gD_acc = gW_acc if tied else ws.buffer("gD", (k, n), dtype)
     gD_acc.fill(0.0)
-    gb, gc, sum_F1sq = np.zeros(k), np.zeros(n), np.zeros(k)
+    grad = np.zeros(n_params(n, k, tied))
+    gW, gb, gD, gc = unpack(grad, n, k, tied)  # views: the biases accumulate in place
+    sum_F1sq = np.zeros(k)
     rec = 0.0
 
     with ws.blas_threads():
@@ -266,13 +268,9 @@ def loss_and_grad(
             gb += ones[:m] @ da  # column sums: one BLAS pass, no temporary
             gc += ones[:m] @ E
 
-    grad = np.zeros(n_params(n, k, tied))
-    gW, gb_out, gD, gc_out = unpack(grad, n, k, tied)
     gW += gW_acc  # when tied, it already holds the decoder's share
     if not tied:
         gD += gD_acc
-    gb_out += gb
-    gc_out += gc
     W, D, s = (x.astype(np.float64, copy=False) for x in (W, D, s))
     J = rec + contraction * float(sum_F1sq @ s)
     gW += (2.0 * contraction) * sum_F1sq[:, None] * W
