@@ -40,33 +40,71 @@ def data(N, n, dtype, seed=0):
     return np.random.RandomState(seed).random_sample((N, n)).astype(dtype, copy=False)
 
 
-def _five_gemms(X, W, H):
-    A = X @ W.T  # noqa: F841 (forward)
-    Z = H @ W  # decoder
-    H.T @ Z  # dJ/dD
-    dH = Z @ W.T  # back to the hidden layer
-    dH.T @ X  # dJ/dW
+def settle():
+    """Pause until BLAS's idle threads sleep again.
+
+    OpenBLAS's worker threads keep spinning for about 0.1 s (2^28 cycles)
+    after a multi-threaded call, waiting for the next one. Timed right after
+    such a call, anything else finds one core taken: on this 2-core machine
+    that made two single-threaded GEMMs run 1.2x slower than after a pause.
+    Every timing below starts after this pause.
+    """
+    time.sleep(0.3)
 
 
-def floor_seconds(X, W, H):
+def timed(fun, inner):
+    """Wall and process CPU seconds per call of ``fun``: one warm-up call,
+    :func:`settle`, then the mean of ``inner`` calls."""
+    fun()
+    settle()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(inner):
+        fun()
+    return (time.perf_counter() - t0) / inner, (time.process_time() - c0) / inner
+
+
+class FiveGemms:
+    """The five GEMMs of one evaluation alone (``X W^T``, ``H D``, ``H^T Z``,
+    ``Z D^T``, ``dH^T X``), into outputs allocated once, like a fit's
+    buffers (in float64 at 8000x400x400, fresh outputs cost 13% more)."""
+
+    def __init__(self, X, W, H):
+        N, n = X.shape
+        k = W.shape[0]
+        self.X, self.W, self.H = X, W, H
+        self.A, self.dH = np.empty((N, k), X.dtype), np.empty((N, k), X.dtype)
+        self.Z = np.empty((N, n), X.dtype)
+        self.products = np.empty((2, k, n), X.dtype)
+
+    def run(self, rows=slice(None), part=0):
+        X, H, A, Z, dH = (a[rows] for a in (self.X, self.H, self.A, self.Z, self.dH))
+        W = self.W
+        np.matmul(X, W.T, out=A)  # forward
+        np.matmul(H, W, out=Z)  # decoder
+        np.matmul(H.T, Z, out=self.products[part])  # dJ/dD
+        np.matmul(Z, W.T, out=dH)  # back to the hidden layer
+        np.matmul(dH.T, X, out=self.products[part])  # dJ/dW
+
+    def run_split(self):
+        half = self.X.shape[0] // 2
+        other = _OTHER_THREAD.submit(self.run, slice(half, None), 1)
+        self.run(slice(0, half))
+        other.result()
+
+
+def floor_seconds(X, W, H, inner=1):
     """The five GEMMs of one evaluation alone, the faster of two ways.
 
     Full batch with numpy's default BLAS threads, and the rows split in
-    halves over two threads with one BLAS thread each (on a loaded machine
-    the second is often much faster, so taking the minimum keeps the floor
-    honest). Returns ``(floor, full_batch, split, split_cpu)`` seconds, the
-    last the process CPU time of the split variant.
+    halves over two threads with one BLAS thread each (what our objective
+    does). Returns ``(floor, full_batch, split, split_cpu)`` seconds per
+    evaluation (see :func:`timed`), the last the process CPU time of the
+    split variant.
     """
-    t0 = time.perf_counter()
-    _five_gemms(X, W, H)
-    full = time.perf_counter() - t0
-    half = X.shape[0] // 2
-    t0, c0 = time.perf_counter(), time.process_time()
+    gemms = FiveGemms(X, W, H)
+    full, _ = timed(gemms.run, inner)
     with _BLAS.limit(limits=1):
-        other = _OTHER_THREAD.submit(_five_gemms, X[half:], W, H[half:])
-        _five_gemms(X[:half], W, H[:half])
-        other.result()
-    split, split_cpu = time.perf_counter() - t0, time.process_time() - c0
+        split, split_cpu = timed(gemms.run_split, inner)
     return min(full, split), full, split, split_cpu
 
 
@@ -102,7 +140,9 @@ def counting_evaluations():
 
 
 def seconds_per_evaluation(estimator, X, y=None):
-    """Fit ``estimator`` once; wall time of the fit divided by scipy's nfev."""
+    """Fit ``estimator`` once (after :func:`settle`); wall time of the fit
+    divided by scipy's nfev."""
+    settle()
     with counting_evaluations() as nfev:
         t0 = time.perf_counter()
         estimator.fit(X) if y is None else estimator.fit(X, y)
@@ -119,6 +159,13 @@ def objective_setup(X, n_components, **params):
     fun = cae._make_objective(X, None, _objective.Workspace(n_threads))
     kwargs = {key: value for key, value in fun.keywords.items() if key not in ("X", "workspace")}
     return theta, kwargs, n_threads
+
+
+def objective_seconds(theta, X, n_threads, kwargs, inner):
+    """Wall and process CPU seconds of one ``loss_and_grad`` evaluation, in
+    a workspace as ``fit`` makes it (see :func:`timed`)."""
+    with _objective.Workspace(n_threads) as ws:
+        return timed(lambda: _objective.loss_and_grad(theta, X, workspace=ws, **kwargs), inner)
 
 
 def median(values):

@@ -3,13 +3,15 @@ against MLPRegressor used as an autoencoder (issue 3, targets 1-3).
 
     PYTHONPATH=$PWD python benchmarks/bench_objective.py [--repeats 5]
 
-Columns (each the median over the repeats of the ratio within one repeat):
+Columns (each the median over the repeats of the ratio within one repeat;
+every timing starts after a pause that lets BLAS's idle threads stop
+spinning, see ``_common.settle``):
 
 - ``floor``: the five GEMMs of one evaluation alone (see ``_common.floor_seconds``);
 - ``ours/floor``: one ``_objective.loss_and_grad`` call, as ``fit`` runs it
   (default ``working_memory``, threads, chunking), over the floor;
 - ``CPU ours/floor``: the same ratio in process CPU time, against the split
-  floor (no BLAS spin-waiting in either): the work done, whatever the load;
+  floor (one BLAS thread per thread in both): the work done, whatever the load;
 - ``ours/MLP``: our ``fit`` time per evaluation over MLPRegressor's, both
   measured the same way: one fit of ``max_iter`` L-BFGS iterations, its wall
   time divided by the ``nfev`` scipy reports (``minimize`` is wrapped to read
@@ -24,7 +26,6 @@ Columns (each the median over the repeats of the ratio within one repeat):
 """
 
 import argparse
-import time
 import warnings
 
 import numpy as np
@@ -34,6 +35,7 @@ from _common import (
     floor_inputs,
     floor_seconds,
     median,
+    objective_seconds,
     objective_setup,
     seconds_per_evaluation,
 )
@@ -42,7 +44,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from threadpoolctl import threadpool_limits
 
-from sklearn_cae import ContractiveAutoencoder, _objective
+from sklearn_cae import ContractiveAutoencoder
 
 SHAPES = [(8000, 400, 400), (7188, 64, 100)]
 
@@ -59,19 +61,11 @@ def make_data(N, n, dtype):
     return digits_like(N, dtype) if n == 64 else data(N, n, dtype)
 
 
-def time_objective(theta, X, workspace, kwargs, inner):
-    """Wall and process CPU seconds of one evaluation (mean of ``inner``)."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    for _ in range(inner):
-        _objective.loss_and_grad(theta, X, workspace=workspace, **kwargs)
-    return (time.perf_counter() - t0) / inner, (time.process_time() - c0) / inner
-
-
 def bench(N, n, k, dtype, repeats, fit_iter):
     X = make_data(N, n, dtype)
     W, H = floor_inputs(X, k)
     theta, kwargs, n_threads = objective_setup(X, k)
-    inner = int(min(20, max(1, 2e9 // (N * n * k))))
+    inner = int(min(20, max(3, 4e9 // (N * n * k))))
     cae = ContractiveAutoencoder(k, max_iter=fit_iter, random_state=0)
     mlp = MLPRegressor(
         hidden_layer_sizes=(k,),
@@ -82,17 +76,12 @@ def bench(N, n, k, dtype, repeats, fit_iter):
     )
     keys = ("floor", "full", "split", "split_cpu", "ours", "ours_cpu", "ours_fit", "mlp", "mlp1")
     rows = {key: [] for key in keys}
-    # Not entered as a context: the peers below must run with BLAS as the
-    # user has it (an evaluation limits BLAS to one thread only inside).
-    ws = _objective.Workspace(n_threads)
-    time_objective(theta, X, ws, kwargs, 1)  # warm the buffers
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for _ in range(repeats):
-            floors = [floor_seconds(X, W, H) for _ in range(inner)]
-            for key, value in zip(keys[:4], np.mean(floors, axis=0), strict=True):
+            for key, value in zip(keys[:4], floor_seconds(X, W, H, inner), strict=True):
                 rows[key].append(value)
-            wall, cpu = time_objective(theta, X, ws, kwargs, inner)
+            wall, cpu = objective_seconds(theta, X, n_threads, kwargs, inner)
             rows["ours"].append(wall)
             rows["ours_cpu"].append(cpu)
             rows["ours_fit"].append(seconds_per_evaluation(cae, X))
@@ -151,8 +140,7 @@ def main():
         N, n, k = SHAPES[args.shape]
         X = make_data(N, n, args.dtype)
         theta, kwargs, n_threads = objective_setup(X, k)
-        with _objective.Workspace(n_threads) as ws:
-            time_objective(theta, X, ws, kwargs, args.profile)
+        objective_seconds(theta, X, n_threads, kwargs, args.profile)
         return
     print(environment())
     print()
