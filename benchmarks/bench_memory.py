@@ -49,7 +49,7 @@ def child(N, n, k, working_memory):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             cae.fit(X)
-        chunk = cae._chunk_rows(X)
+        chunk = cae._chunk_rows(X, cae._n_threads(X))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
         "data_mib": X.nbytes / MiB,

@@ -326,17 +326,17 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "with MinMaxScaler) or use loss='squared_error'."
             )
 
-    def _chunk_rows(self, X):
-        # Rows per chunk such that the chunk's temporaries fit in
-        # working_memory (per row: 5 arrays of k values, and of n values the
-        # decoder's output, the densified sparse row and cross-entropy's two
-        # temporaries), at most _MAX_CHUNK_ROWS (larger chunks measured no
-        # faster: the elementwise passes then leave the cache), all chunks
-        # of about the same size.
+    def _chunk_rows(self, X, n_threads=1):
+        # Rows per chunk such that the temporaries of n_threads chunks fit in
+        # working_memory (per thread and row: 5 arrays of k values, and of n
+        # values the decoder's output, the densified sparse row and
+        # cross-entropy's two temporaries), at most _MAX_CHUNK_ROWS, all
+        # chunks of about the same size and every thread getting as many.
         k, n = self.n_components, X.shape[1]
-        row_bytes = X.dtype.itemsize * (5 * k + 4 * n)
+        row_bytes = X.dtype.itemsize * (5 * k + 4 * n) * n_threads
         rows = min(self._rows_in_working_memory(row_bytes), _MAX_CHUNK_ROWS)
         n_chunks = -(-X.shape[0] // rows)
+        n_chunks = -(-n_chunks // n_threads) * n_threads
         return max(1, -(-X.shape[0] // n_chunks))
 
     def _rows_in_working_memory(self, row_bytes):
@@ -344,9 +344,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return max(1, int(self.working_memory * 2**20 // row_bytes))
 
     def _n_threads(self, X):
-        # BLAS threads for the objective's matrix products: as many as BLAS
-        # may use (so threadpoolctl and joblib's limits hold), when there
-        # are enough rows to share.
+        # Threads for the objective: as many as BLAS may use (so
+        # threadpoolctl and joblib's limits hold), when there are enough
+        # rows to share.
         if X.shape[0] < 2 * _MIN_ROWS_PER_THREAD:
             return 1
         blas = threadpoolctl.threadpool_info()
@@ -390,6 +390,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     def _make_objective(self, X, random_state, workspace=None):
         """The function L-BFGS minimises: ``theta -> (J, grad)``."""
+        n_threads = 1 if workspace is None else workspace.n_threads
         fun = functools.partial(
             _objective.loss_and_grad,
             X=X,
@@ -399,7 +400,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             tied=self.tied_weights,
             contraction=float(self.contraction),
             alpha=float(self.alpha),
-            chunk_rows=self._chunk_rows(X),
+            chunk_rows=self._chunk_rows(X, n_threads),
             workspace=workspace,
         )
         if self.hessian_penalty == 0:

@@ -19,8 +19,6 @@ The parameters travel as one flat float64 vector ``theta`` (what L-BFGS
 sees): ``[W.ravel(), b, D.ravel() (untied only), c]``.
 """
 
-import contextlib
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
@@ -115,54 +113,65 @@ def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
 
 
 class Workspace:
-    """Buffers and BLAS settings reused across the evaluations of one fit.
+    """Buffers, worker threads and BLAS settings reused across the
+    evaluations of one fit.
 
     Create one per fit (``with Workspace(n) as ws:``) and pass it to
     :func:`loss_and_grad`; never share it between concurrent fits. Inside
-    the block BLAS keeps one thread, except during an evaluation, whose
-    matrix products use ``n_threads`` BLAS threads: the optimiser's own
-    vector operations between evaluations are small and memory-bound, and
-    with BLAS threads they only wait for each other (L-BFGS-B ran up to 18x
-    slower on a loaded 2-core machine).
+    the block every BLAS library keeps one thread and an evaluation deals
+    its rows to ``n_threads`` threads (the caller is one of them), each
+    running its share's matrix products and elementwise work on its own
+    buffers, so both kinds of work use every core. The split of rows
+    between threads is fixed, so results are reproducible for a given
+    ``n_threads``.
+
+    One BLAS thread per worker also means no BLAS thread is ever idle:
+    OpenBLAS's idle threads spin for about 0.1 s after a multi-threaded
+    call, and on a 2-core machine that spinning took the second core from
+    the elementwise work between two-threaded products (and made
+    L-BFGS-B's own vector operations up to 18x slower under load).
 
     Parameters
     ----------
     n_threads : int, default=1
-        BLAS threads for the matrix products of an evaluation.
+        Threads an evaluation uses.
     """
 
     def __init__(self, n_threads=1):
         self.n_threads = n_threads
         self._buffers = {}
-        self._blas = None
+        self._executor = None
         self._limit = None
 
-    def buffer(self, name, shape, dtype):
-        """An uninitialised array reused between calls with the same name."""
-        buf = self._buffers.get(name)
+    def buffer(self, key, shape, dtype):
+        """An uninitialised array reused between calls with the same key."""
+        buf = self._buffers.get(key)
         if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self._buffers[name] = np.empty(shape, dtype=dtype)
+            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
         return buf
 
-    def _controller(self):
-        if self._blas is None:
-            from threadpoolctl import ThreadpoolController
+    def map(self, fun, n_tasks):
+        """``[fun(0), ..., fun(n_tasks - 1)]``, on up to ``n_threads`` threads."""
+        if n_tasks == 1:
+            return [fun(0)]
+        if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
 
-            self._blas = ThreadpoolController().select(user_api="blas")
-        return self._blas
-
-    def blas_threads(self):
-        """Context in which BLAS uses ``n_threads`` threads (a no-op outside
-        a ``with`` block of this workspace)."""
-        if self._limit is None:
-            return contextlib.nullcontext()
-        return self._controller().limit(limits=self.n_threads)
+            self._executor = ThreadPoolExecutor(self.n_threads - 1)
+        futures = [self._executor.submit(fun, task) for task in range(1, n_tasks)]
+        first = fun(0)
+        return [first] + [future.result() for future in futures]
 
     def __enter__(self):
-        self._limit = self._controller().limit(limits=1)
+        from threadpoolctl import threadpool_limits
+
+        self._limit = threadpool_limits(limits=1, user_api="blas")
         return self
 
     def __exit__(self, *exc_info):
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
         if self._limit is not None:
             self._limit.restore_original_limits()
             self._limit = None
@@ -191,15 +200,15 @@ def loss_and_grad(
     X : ndarray or sparse matrix of shape (N, n)
         Training data; its dtype (float32 or float64) is the dtype of all
         arithmetic, except that the loss and the bias and penalty sums
-        across chunks are float64 (the weight gradients are summed over the
-        chunks in the data's dtype). Sparse rows are densified one chunk at
-        a time.
+        across chunks, and all sums across threads, are float64 (the
+        weight gradients are summed over a thread's chunks in the data's
+        dtype). Sparse rows are densified one chunk at a time.
     chunk_rows : int
         Rows processed at once; bounds the temporaries to
-        ``O(chunk_rows * (n + k))``.
+        ``O(chunk_rows * (n + k))`` per thread.
     workspace : Workspace, default=None
-        Buffers and BLAS threads to reuse across calls; None uses fresh
-        buffers and BLAS as it is.
+        Buffers and threads to reuse across calls; None uses fresh buffers
+        and one thread.
 
     Returns
     -------
@@ -216,25 +225,30 @@ def loss_and_grad(
     curved = contraction != 0.0 and activation not in ZERO_CURVATURE
     s = np.einsum("ij,ij->i", W, W)  # ||W_j||^2, (k,)
     penalty_scale = (2.0 * contraction) * s  # d pen / d F1 = 2 F1 s, per unit
-
+    n_chunks = -(-N // chunk_rows)
+    n_tasks = min(ws.n_threads, n_chunks)
     rows = min(chunk_rows, N)
-    A, H, F1, dA = (ws.buffer(name, (rows, k), dtype) for name in ("A", "H", "F1", "dA"))
-    F2 = ws.buffer("F2", (rows, k), dtype) if curved else None
-    Z = ws.buffer("Z", (rows, n), dtype)
-    dense = ws.buffer("X", (rows, n), dtype) if sp.issparse(X) else None
-    ones = np.ones(rows, dtype=dtype)
-    product = ws.buffer("product", (k, n), dtype)
-    gW_acc = ws.buffer("gW", (k, n), dtype)
-    gW_acc.fill(0.0)
-    gD_acc = gW_acc if tied else ws.buffer("gD", (k, n), dtype)
-    gD_acc.fill(0.0)
-    grad = np.zeros(n_params(n, k, tied))
-    gW, gb, gD, gc = unpack(grad, n, k, tied)  # views: the biases accumulate in place
-    sum_F1sq = np.zeros(k)
-    rec = 0.0
 
-    with ws.blas_threads():
-        for start in range(0, N, rows):
+    def work(task):
+        """Sums over the chunks of one thread's contiguous share of rows."""
+
+        def buffer(name, shape):
+            return ws.buffer((task, name), shape, dtype)
+
+        A, H, F1, dA = (buffer(name, (rows, k)) for name in ("A", "H", "F1", "dA"))
+        F2 = buffer("F2", (rows, k)) if curved else None
+        Z = buffer("Z", (rows, n))
+        dense = buffer("X", (rows, n)) if sp.issparse(X) else None
+        ones = np.ones(rows, dtype=dtype)
+        product = buffer("product", (k, n))
+        gW = buffer("gW", (k, n))
+        gW.fill(0.0)
+        gD = gW if tied else buffer("gD", (k, n))
+        gD.fill(0.0)
+        gb, gc, sum_F1sq = np.zeros(k), np.zeros(n), np.zeros(k)
+        rec = 0.0
+        first, last = task * n_chunks // n_tasks, (task + 1) * n_chunks // n_tasks
+        for start in range(first * rows, min(last * rows, N), rows):
             Xc = X[start : start + rows]
             m = Xc.shape[0]
             if dense is not None:
@@ -260,17 +274,25 @@ def loss_and_grad(
                 f2 *= penalty_scale
                 da += f2
             da *= f1
-            # gD += H^T E and gW += dA^T X, with numpy's BLAS like every
-            # product here (scipy's is another library, whose idle threads
-            # would spin while numpy's work).
-            gD_acc += np.matmul(h.T, E, out=product)
-            gW_acc += np.matmul(da.T, Xc, out=product)
+            gD += np.matmul(h.T, E, out=product)  # H^T E
+            gW += np.matmul(da.T, Xc, out=product)  # dA^T X
             gb += ones[:m] @ da  # column sums: one BLAS pass, no temporary
             gc += ones[:m] @ E
+        return rec, gW, gD, gb, gc, sum_F1sq
 
-    gW += gW_acc  # when tied, it already holds the decoder's share
-    if not tied:
-        gD += gD_acc
+    grad = np.zeros(n_params(n, k, tied))
+    gW, gb, gD, gc = unpack(grad, n, k, tied)  # views: the sums land in grad
+    sum_F1sq = np.zeros(k)
+    rec = 0.0
+    for part in ws.map(work, n_tasks):
+        rec += part[0]
+        gW += part[1]  # when tied, it already holds the decoder's share
+        if not tied:
+            gD += part[2]
+        gb += part[3]
+        gc += part[4]
+        sum_F1sq += part[5]
+
     W, D, s = (x.astype(np.float64, copy=False) for x in (W, D, s))
     J = rec + contraction * float(sum_F1sq @ s)
     gW += (2.0 * contraction) * sum_F1sq[:, None] * W
