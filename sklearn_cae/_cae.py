@@ -103,14 +103,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     working_memory : float, default=128
         Upper bound, in MiB, on the temporaries of one objective
-        evaluation: rows are processed in chunks that fit in it, so the
-        memory of :meth:`fit` beyond the data and the parameters stays
-        near this bound whatever the number of samples. Chunks are at most
-        2048 rows whatever the bound; lower it to fit in less memory. The
-        result depends on it only through floating-point summation order.
-        The matrix products use as many threads as BLAS is allowed
-        (``threadpoolctl.threadpool_limits`` and joblib's limits are
-        respected).
+        evaluation (all threads together): rows are processed in chunks
+        that fit in it, so the memory of :meth:`fit` beyond the data and
+        the parameters stays near this bound whatever the number of
+        samples. Chunks are at most 2048 rows whatever the bound; lower it
+        to fit in less memory. The result depends on it only through
+        floating-point summation order. Training uses as many threads as
+        BLAS is allowed (``threadpoolctl.threadpool_limits`` and joblib's
+        limits are respected), each with one BLAS thread.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot-uniform initialisation of the weights. Pass an int

@@ -274,6 +274,9 @@ def loss_and_grad(
                 f2 *= penalty_scale
                 da += f2
             da *= f1
+            # Every product is numpy's: scipy's gemm could accumulate in place
+            # (beta=1), but its OpenBLAS ran two threads' calls one after
+            # the other (an evaluation 1.6x-2x slower).
             gD += np.matmul(h.T, E, out=product)  # H^T E
             gW += np.matmul(da.T, Xc, out=product)  # dA^T X
             gb += ones[:m] @ da  # column sums: one BLAS pass, no temporary

@@ -45,14 +45,24 @@ def test_threaded_fit_is_reproducible_and_restores_blas_threads():
         assert cae._n_threads(X) == 1
 
 
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
 @pytest.mark.parametrize("working_memory", [0.01, 0.5, 128])
-def test_chunks_fit_in_working_memory_and_are_balanced(working_memory):
+def test_chunks_fit_in_working_memory_and_are_balanced(working_memory, n_threads):
     X = np.zeros((5000, 30), dtype=np.float32)
     cae = ContractiveAutoencoder(20, working_memory=working_memory)
-    rows = cae._chunk_rows(X)
+    rows = cae._chunk_rows(X, n_threads)
     row_bytes = 4 * (5 * 20 + 4 * 30)
-    if rows > 1:
-        assert rows * row_bytes <= working_memory * 2**20
+    if rows > 1:  # every thread holds one chunk's temporaries at a time
+        assert n_threads * rows * row_bytes <= working_memory * 2**20
     assert rows <= 2048  # cache-sized
     n_chunks = -(-5000 // rows)
     assert n_chunks * rows - 5000 < n_chunks  # the last chunk is about as large
+
+
+def test_workspace_keeps_every_blas_library_at_one_thread_inside():
+    # The threads of an evaluation are the workspace's; a BLAS thread beyond
+    # them would be idle, and OpenBLAS's idle threads spin on a core.
+    before = _blas_threads()
+    with _objective.Workspace(2):
+        assert set(_blas_threads()) == {1}
+    assert _blas_threads() == before
