@@ -19,7 +19,10 @@ spinning, see ``_common.settle``):
 - ``MLP/floor``: MLPRegressor's time per evaluation over the floor;
 - ``ours/MLP1``, ``MLP1/floor``: the same with MLPRegressor fitted under
   ``threadpool_limits(1)`` (one BLAS thread), its best setting on a loaded
-  machine, though not its default.
+  machine, though not its default;
+- ``plain``, ``ours/plain``, ``MLP/plain``: the five GEMMs written as plain
+  numpy expressions, each allocating its output (``_common.plain_gemms_seconds``),
+  a looser floor than ``floor``.
 
 ``--profile N [--shape I] [--dtype D]`` instead runs ``loss_and_grad`` N times at
 ``SHAPES[I]`` and nothing else, for ``perf record`` (see benchmarks/README.md).
@@ -37,6 +40,7 @@ from _common import (
     median,
     objective_seconds,
     objective_setup,
+    plain_gemms_seconds,
     seconds_per_evaluation,
 )
 from sklearn.datasets import load_digits
@@ -74,13 +78,15 @@ def bench(N, n, k, dtype, repeats, fit_iter):
         max_iter=fit_iter,
         random_state=0,
     )
-    keys = ("floor", "full", "split", "split_cpu", "ours", "ours_cpu", "ours_fit", "mlp", "mlp1")
+    keys = ("floor", "full", "split", "split_cpu", "plain", "ours", "ours_cpu", "ours_fit")
+    keys += ("mlp", "mlp1")
     rows = {key: [] for key in keys}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for _ in range(repeats):
             for key, value in zip(keys[:4], floor_seconds(X, W, H, inner), strict=True):
                 rows[key].append(value)
+            rows["plain"].append(plain_gemms_seconds(X, W, H, inner))
             wall, cpu = objective_seconds(theta, X, n_threads, kwargs, inner)
             rows["ours"].append(wall)
             rows["ours_cpu"].append(cpu)
@@ -104,6 +110,9 @@ def bench(N, n, k, dtype, repeats, fit_iter):
         "MLP/floor": median(r["mlp"] / r["floor"]),
         "ours/MLP1": median(r["ours_fit"] / r["mlp1"]),
         "MLP1/floor": median(r["mlp1"] / r["floor"]),
+        "plain_ms": 1e3 * median(r["plain"]),
+        "ours/plain": median(r["ours"] / r["plain"]),
+        "MLP/plain": median(r["mlp"] / r["plain"]),
         "threads": n_threads,
         "chunk_rows": kwargs["chunk_rows"],
     }
@@ -113,7 +122,7 @@ def print_table(results):
     head = (
         "| N x n x k | dtype | floor ms (full / split) | ours ms | **ours/floor** "
         "| CPU ours/floor | ours fit ms/eval | MLP fit ms/eval | **ours/MLP** | MLP/floor "
-        "| ours/MLP1 | MLP1/floor | threads x chunk |"
+        "| ours/MLP1 | MLP1/floor | plain ms | ours/plain | MLP/plain | threads x chunk |"
     )
     print(head)
     print("|---" * (head.count("|") - 1) + "|")
@@ -124,6 +133,7 @@ def print_table(results):
             f"{r['cpu/cpu']:.2f}x | "
             f"{r['ours_fit_ms']:.1f} | {r['mlp_ms']:.1f} | **{r['ours/MLP']:.2f}x** | "
             f"{r['MLP/floor']:.2f}x | {r['ours/MLP1']:.2f}x | {r['MLP1/floor']:.2f}x | "
+            f"{r['plain_ms']:.1f} | {r['ours/plain']:.2f}x | {r['MLP/plain']:.2f}x | "
             f"{r['threads']} x {r['chunk_rows']} |"
         )
 
