@@ -3,6 +3,7 @@ The math lives in ``_objective.py``, the optimization drivers in
 ``_solvers.py``."""
 
 import functools
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -26,6 +27,17 @@ from ._activations import ACTIVATIONS
 
 _MAX_CHUNK_ROWS = 2048
 _MIN_ROWS_PER_THREAD = 256
+
+
+def _dask_for(X):
+    """The module ``_dask`` if ``X`` is a dask collection (its rows live on
+    a cluster), else None. Never imports dask: without it nothing is one."""
+    dask = sys.modules.get("dask")
+    if dask is None or not dask.is_dask_collection(X):
+        return None
+    from . import _dask
+
+    return _dask
 
 
 class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -285,6 +297,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     # ------------------------------------------------------------------ glue
     def _validate_X(self, X, *, reset):
+        if (dask_ := _dask_for(X)) is not None:
+            return dask_.check_X(self, X, reset=reset)
         X = validate_data(
             self,
             X,
@@ -365,27 +379,39 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def _mean_reconstruction(self, X, theta):
         params = _objective.unpack(theta, X.shape[1], self.n_components, self.tied_weights)
         W, b, D, c = (p.astype(X.dtype) for p in params)
-        return _objective.mean_reconstruction_loss(
+        rows = _dask_for(X) or _objective
+        return rows.mean_reconstruction_loss(
             X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
         )
 
     def _make_objective(self, X, random_state, workspace=None):
         """The function L-BFGS minimises: ``theta -> (J, grad)``."""
         n_threads = 1 if workspace is None else workspace.n_threads
-        fun = functools.partial(
-            _objective.loss_and_grad,
-            X=X,
+        settings = dict(
             n_components=self.n_components,
             activation=self.activation,
             loss=self.loss,
             tied=self.tied_weights,
             contraction=float(self.contraction),
-            alpha=float(self.alpha),
             chunk_rows=self._chunk_rows(X, n_threads),
-            workspace=workspace,
         )
+        if (dask_ := _dask_for(X)) is not None:
+            fun = dask_.Objective(X, alpha=float(self.alpha), **settings)
+        else:
+            fun = functools.partial(
+                _objective.loss_and_grad,
+                X=X,
+                alpha=float(self.alpha),
+                workspace=workspace,
+                **settings,
+            )
         if self.hessian_penalty == 0:
             return fun
+        if dask_ is not None:
+            raise ValueError(
+                "hessian_penalty > 0 is not supported for dask arrays: use "
+                "hessian_penalty=0, or fit on a numpy array."
+            )
         # Drawn once per fit: every evaluation sees the same corruptions.
         self._corruption_seed = int(random_state.randint(np.iinfo(np.int32).max))
         # One corruption at a time: the dense chunk, its noise and ~8 (rows, k)
@@ -431,7 +457,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         warm = self.warm_start and hasattr(self, "components_")
         X = self._validate_X(X, reset=not warm)
-        self._check_unit_interval(X)
+        if (dask_ := _dask_for(X)) is not None:
+            X = dask_.persist_checked(self, X)  # the rows stay on the workers
+        else:
+            self._check_unit_interval(X)
         n_features = X.shape[1]
         random_state = check_random_state(self.random_state)
         if warm:
@@ -440,9 +469,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             theta0 = self._initial_theta(n_features, random_state)
         X_val = None
         if self.early_stopping:
-            X, X_val = train_test_split(
-                X, test_size=self.validation_fraction, random_state=random_state
-            )
+            split = train_test_split if dask_ is None else dask_.train_test_split
+            X, X_val = split(X, test_size=self.validation_fraction, random_state=random_state)
         workspace = _objective.Workspace(self._n_threads(X))
         fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
         progress = self._progress(X, X_val, fun)
@@ -530,6 +558,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         W, b, _, _ = self._params(X.dtype)
+        if (dask_ := _dask_for(X)) is not None:
+            args = (_objective.encode, X, (W, b), self.activation)
+            return dask_.map_rows(*args, columns=[self.n_components])
         return _objective.encode(X, W, b, self.activation)
 
     def inverse_transform(self, X):
@@ -547,7 +578,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             sigmoid for ``loss="cross_entropy"``.
         """
         check_is_fitted(self)
-        H = check_array(X, dtype=[np.float64, np.float32])
+        if (dask_ := _dask_for(X)) is not None:
+            H = dask_.check_X(self, X, reset=False, n_columns=self.n_components)
+        else:
+            H = check_array(X, dtype=[np.float64, np.float32])
         if H.shape[1] != self.n_components:
             raise ValueError(
                 f"X has {H.shape[1]} columns, but {self.__class__.__name__} "
@@ -555,6 +589,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "expects codes as returned by transform."
             )
         _, _, D, c = self._params(H.dtype)
+        if dask_ is not None:
+            return dask_.map_rows(_objective.decode, H, (D, c), self.loss, columns=[D.shape[1]])
         return _objective.decode(H, D, c, self.loss)
 
     def score(self, X, y=None):
@@ -576,6 +612,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         score : float
         """
         check_is_fitted(self)
+        if (dask_ := _dask_for(X)) is not None:
+            return dask_.score(self, X)
         X = self._validate_X(X, reset=False)
         self._check_unit_interval(X)
         W, b, D, c = self._params(X.dtype)
@@ -598,6 +636,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         W, b, _, _ = self._params(X.dtype)
+        if (dask_ := _dask_for(X)) is not None:
+            args = (_objective.jacobian, X, (W, b), self.activation)
+            return dask_.map_rows(*args, columns=W.shape, new_axis=1)
         return _objective.jacobian(X, W, b, self.activation)
 
     def tangents(self, X, n_directions):

@@ -102,14 +102,19 @@ def jacobian(X, W, b, activation):
     return F1[:, :, None] * W[None, :, :]
 
 
-def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
-    """``(1/N) sum_i rec_i`` computed over row chunks (``X`` may be sparse)."""
+def reconstruction_loss_sum(X, W, b, D, c, activation, loss, chunk_rows):
+    """``sum_i rec_i``, float64, computed over row chunks (``X`` may be sparse)."""
     total = 0.0
     for start in range(0, X.shape[0], chunk_rows):
         Xc = _dense(X[start : start + chunk_rows])
         Z = encode(Xc, W, b, activation) @ D + c
         total += float(np.sum(reconstruction_loss(Xc, Z, loss), dtype=np.float64))
-    return total / X.shape[0]
+    return total
+
+
+def mean_reconstruction_loss(X, *args):
+    """``(1/N) sum_i rec_i``: :func:`reconstruction_loss_sum` over ``N``."""
+    return reconstruction_loss_sum(X, *args) / X.shape[0]
 
 
 class Workspace:
@@ -178,7 +183,49 @@ class Workspace:
         self._buffers.clear()
 
 
-def loss_and_grad(
+def loss_and_grad(theta, X, *, alpha, **settings):
+    """Objective ``J`` and its gradient with respect to ``theta``.
+
+    :func:`loss_and_grad_sums` over all the rows of ``X``, then
+    :func:`finish`.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_params,)
+        Flat parameters (see :func:`unpack`), any float dtype.
+    X : ndarray or sparse matrix of shape (N, n)
+        Training data.
+    alpha : float
+        L2 penalty on the weights.
+    **settings
+        The keyword arguments of :func:`loss_and_grad_sums`.
+
+    Returns
+    -------
+    J : float
+    grad : ndarray of shape (n_params,), float64
+    """
+    sums = loss_and_grad_sums(theta, X, **settings)
+    n_samples, n_features = X.shape
+    return finish(sums, theta, n_samples, n_features, settings["n_components"], settings["tied"], alpha)
+
+
+def finish(sums, theta, n_samples, n_features, n_components, tied, alpha):
+    """``(J, grad)`` from the row sums ``(J_sum, grad_sum)`` of
+    :func:`loss_and_grad_sums` over all ``n_samples`` rows: adds the L2
+    term ``0.5 * alpha * (||W||^2 [+ ||D||^2 if untied])`` and divides by
+    ``n_samples``. Returns a new float64 gradient."""
+    J, grad = sums
+    grad = grad / n_samples
+    theta = np.asarray(theta, dtype=np.float64)
+    n_weights = n_features * n_components * (1 if tied else 2)  # W and D lead theta
+    weights = theta[:n_weights]
+    grad[:n_weights] += (alpha / n_samples) * weights
+    J += 0.5 * alpha * float(weights @ weights)
+    return J / n_samples, grad
+
+
+def loss_and_grad_sums(
     theta,
     X,
     *,
@@ -187,20 +234,25 @@ def loss_and_grad(
     loss,
     tied,
     contraction,
-    alpha,
     chunk_rows,
     workspace=None,
 ):
-    """Objective ``J`` and its gradient with respect to ``theta``.
+    """Sums over the rows of ``X`` of the per-sample objective
+    ``rec_i + contraction * pen_i`` and of its gradient.
+
+    The data part of the objective, additive over rows: the sums of any
+    partition of the rows add up to the sums of all of them, so blocks of
+    rows can be summed where they live. :func:`finish` turns the total into
+    ``(J, grad)``.
 
     Parameters
     ----------
     theta : ndarray of shape (n_params,)
         Flat parameters (see :func:`unpack`), any float dtype.
     X : ndarray or sparse matrix of shape (N, n)
-        Training data; its dtype (float32 or float64) is the dtype of all
-        arithmetic, except that the loss and the bias and penalty sums
-        across chunks, and all sums across threads, are float64 (the
+        Rows of training data; its dtype (float32 or float64) is the dtype
+        of all arithmetic, except that the loss and the bias and penalty
+        sums across chunks, and all sums across threads, are float64 (the
         weight gradients are summed over a thread's chunks in the data's
         dtype). Sparse rows are densified one chunk at a time.
     chunk_rows : int
@@ -212,8 +264,8 @@ def loss_and_grad(
 
     Returns
     -------
-    J : float
-    grad : ndarray of shape (n_params,), float64
+    J_sum : float
+    grad_sum : ndarray of shape (n_params,), float64
     """
     N, n = X.shape
     k = n_components
@@ -296,17 +348,10 @@ def loss_and_grad(
         gc += part[4]
         sum_F1sq += part[5]
 
-    W, D, s = (x.astype(np.float64, copy=False) for x in (W, D, s))
+    W, s = (x.astype(np.float64, copy=False) for x in (W, s))
     J = rec + contraction * float(sum_F1sq @ s)
     gW += (2.0 * contraction) * sum_F1sq[:, None] * W
-    gW += alpha * W
-    sq_weights = float(np.einsum("ij,ij->", W, W))
-    if not tied:
-        sq_weights += float(np.einsum("ij,ij->", D, D))
-        gD += alpha * D
-    J += 0.5 * alpha * sq_weights
-    grad /= N
-    return J / N, grad
+    return J, grad
 
 
 # ------------------------------------------------- higher-order contraction

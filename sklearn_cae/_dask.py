@@ -1,0 +1,200 @@
+"""Where the rows live on a dask cluster: the same block objective, mapped
+and tree-summed.
+
+Imported only when ``X`` is a dask array (dask is an optional extra,
+``pip install "sklearn-cae[dask]"``). Nothing here is math: each block of
+rows runs the functions of ``_objective`` where it lives, and only sums
+(one float and one parameter-sized float64 vector) come back, added in a
+tree of fixed shape so that a fit is reproducible.
+
+With a ``distributed`` client the parameters are scattered to every
+worker once per evaluation (``broadcast=True``), not embedded in each
+block's task; without one, dask's local scheduler runs the same graph.
+"""
+
+import dask
+import numpy as np
+from sklearn.utils.validation import check_array, validate_data
+
+from . import _objective
+
+#: Partial sums added by one task of the reduction tree.
+FAN_IN = 8
+
+
+# ----------------------------------------------------------------- validation
+def check_X(estimator, X, *, reset, n_columns=None):
+    """Validated rows of the dask array ``X``, lazily.
+
+    The feature count (and names) are checked here from the metadata, as
+    ``validate_data`` checks a numpy array's; each block's values (NaN,
+    infinity, a float dtype) are checked by ``check_array`` on the worker
+    that computes it, so the errors are numpy's. Blocks hold whole rows.
+    With ``n_columns`` (inverse_transform's codes), the column count is
+    left to the caller and the features are not checked.
+    """
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D dask array, got a {X.ndim}D array of shape {X.shape}.")
+    if n_columns is None:
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+    if any(np.isnan(size) for size in X.shape):
+        X = X.compute_chunk_sizes()
+    # What validate_data passes check_array (inverse_transform's codes: nothing).
+    names = {} if n_columns is not None else {"estimator": estimator, "input_name": "X"}
+    if X.shape[0] == 0:
+        check_array(np.empty(X.shape), **names)  # numpy's error for no rows
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    if names:
+        names["estimator"] = type(estimator).__name__  # all the message uses of it
+    return X.rechunk({1: -1}).map_blocks(_check_block, dtype=dtype, **names)
+
+
+def _check_block(block, **names):
+    return check_array(block, dtype=[np.float64, np.float32], ensure_min_samples=0, **names)
+
+
+def check_unit_interval(estimator, X):
+    """The estimator's cross-entropy check on ``X``'s extremes, computed
+    on the workers: the same error as for the whole array in memory."""
+    if estimator.loss == "cross_entropy":
+        low, high = dask.compute(X.min(), X.max())
+        estimator._check_unit_interval(np.array([low, high], dtype=X.dtype))
+
+
+def persist_checked(estimator, X):
+    """``X``'s blocks computed once and held by the workers for the whole
+    fit, then the estimator's cross-entropy check on them."""
+    X = X.persist()
+    check_unit_interval(estimator, X)
+    return X
+
+
+def train_test_split(X, *, test_size, random_state):
+    """Hold out ``ceil(test_size * m)`` random rows of each block of ``m``
+    rows, on the workers: nothing is gathered. Returns ``(X_train, X_test)``,
+    persisted."""
+    rows = X.chunks[0]
+    seeds = random_state.randint(np.iinfo(np.int32).max, size=len(rows)).tolist()
+    n_test = [int(np.ceil(test_size * m)) for m in rows]
+
+    def part(test):
+        sizes = tuple(t if test else m - t for m, t in zip(rows, n_test, strict=True))
+        return X.map_blocks(
+            _split_block, seeds, n_test, test, chunks=(sizes, X.chunks[1]), dtype=X.dtype
+        )
+
+    return dask.persist(part(test=False), part(test=True))
+
+
+def _split_block(block, seeds, n_test, test, block_id=None):
+    i = block_id[0]
+    order = np.random.default_rng(seeds[i]).permutation(block.shape[0])
+    chosen = order[: n_test[i]] if test else order[n_test[i] :]
+    return block[np.sort(chosen)]
+
+
+# ------------------------------------------------------------------ training
+class Objective:
+    """``theta -> (J, grad)`` on a persisted dask array, as
+    ``_objective.loss_and_grad`` computes it in memory.
+
+    Each evaluation sends ``theta`` once to every worker, runs
+    ``_objective.loss_and_grad_sums`` on each block where it lives, adds
+    the blocks' sums in float64 in a tree of fixed shape (:func:`tree_sum`)
+    and gathers the one total; ``_objective.finish`` then adds the L2 term
+    and divides by the number of rows. The client holds only
+    parameter-sized vectors.
+    """
+
+    def __init__(self, X, *, alpha, **settings):
+        self.blocks = X.to_delayed().ravel().tolist()
+        self.n_samples, self.n_features = X.shape
+        self.alpha = alpha
+        self.settings = settings
+
+    def __call__(self, theta):
+        theta_on_workers = broadcast(theta)
+        sums = dask.delayed(_objective.loss_and_grad_sums, pure=False)
+        parts = [sums(theta_on_workers, block, **self.settings) for block in self.blocks]
+        total = tree_sum(parts).compute()
+        return _objective.finish(
+            total,
+            theta,
+            self.n_samples,
+            self.n_features,
+            self.settings["n_components"],
+            self.settings["tied"],
+            self.alpha,
+        )
+
+
+def broadcast(value):
+    """``value`` on every worker: scattered once by a distributed client,
+    else one key of the local graph."""
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):  # no distributed, or no client
+        return dask.delayed(value)
+    return client.scatter(value, broadcast=True, hash=False)
+
+
+def tree_sum(parts):
+    """The sum of the delayed ``(float, ndarray)`` tuples ``parts``, as a
+    tree of :data:`FAN_IN`-way additions whose shape depends only on
+    ``len(parts)``: the same order of float64 additions at every run."""
+    while len(parts) > 1:
+        parts = [
+            dask.delayed(_add, pure=False)(*parts[i : i + FAN_IN])
+            for i in range(0, len(parts), FAN_IN)
+        ]
+    return parts[0]
+
+
+def _add(*parts):
+    total = parts[0]
+    for part in parts[1:]:
+        total = tuple(a + b for a, b in zip(total, part, strict=True))
+    return total
+
+
+def score(estimator, X):
+    """``estimator.score(X)`` of a dask array: validated, and the
+    reconstruction summed, block by block on the workers."""
+    X = check_X(estimator, X, reset=False)
+    check_unit_interval(estimator, X)
+    W, b, D, c = estimator._params(X.dtype)
+    args = (estimator.activation, estimator.loss, estimator._chunk_rows(X))
+    return -mean_reconstruction_loss(X, W, b, D, c, *args)
+
+
+def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
+    """``_objective.mean_reconstruction_loss`` of a dask array, block by
+    block on the workers."""
+    params = broadcast((W, b, D, c))
+    block_sum = dask.delayed(_reconstruction_sum, pure=False)
+    parts = [
+        block_sum(block, params, activation, loss, chunk_rows)
+        for block in X.to_delayed().ravel()
+    ]
+    return tree_sum(parts).compute()[0] / X.shape[0]
+
+
+def _reconstruction_sum(X, params, *args):
+    return (_objective.reconstruction_loss_sum(X, *params, *args),)
+
+
+# ----------------------------------------------------------------- inference
+def map_rows(fun, X, params, *args, columns, new_axis=None):
+    """Lazy ``fun(block, *params, *args)`` on each block of rows of ``X``:
+    a dask array with ``X``'s row chunks, each block ``(rows, *columns)``."""
+    params = [dask.delayed(p) for p in params]
+    return X.map_blocks(
+        fun,
+        *params,
+        *args,
+        chunks=(X.chunks[0], *((size,) for size in columns)),
+        new_axis=new_axis,
+        dtype=X.dtype,
+    )
