@@ -175,8 +175,7 @@ def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
     params = broadcast((W, b, D, c))
     block_sum = dask.delayed(_reconstruction_sum, pure=False)
     parts = [
-        block_sum(block, params, activation, loss, chunk_rows)
-        for block in X.to_delayed().ravel()
+        block_sum(block, params, activation, loss, chunk_rows) for block in X.to_delayed().ravel()
     ]
     return tree_sum(parts).compute()[0] / X.shape[0]
 

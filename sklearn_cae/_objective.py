@@ -207,7 +207,9 @@ def loss_and_grad(theta, X, *, alpha, **settings):
     """
     sums = loss_and_grad_sums(theta, X, **settings)
     n_samples, n_features = X.shape
-    return finish(sums, theta, n_samples, n_features, settings["n_components"], settings["tied"], alpha)
+    return finish(
+        sums, theta, n_samples, n_features, settings["n_components"], settings["tied"], alpha
+    )
 
 
 def finish(sums, theta, n_samples, n_features, n_components, tied, alpha):
