@@ -7,8 +7,8 @@ on the cluster; and the scale-on-paper table it implies.
    ``rows x 200`` uniform float32 data, in memory (threaded, as ``fit``
    runs by default) and as a dask array in 8 row blocks persisted on a
    ``distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-   processes=True)`` (the transfer to the workers is not timed; the fit's
-   own validation pass and persist are). The same comparison in float64 at
+   processes=True)``, as many blocks on each worker (the transfer to the
+   workers is not timed; the fit's own validation pass and persist are). The same comparison in float64 at
    a tenth of the rows gives the equality at full precision.
 2. Fixed cost per evaluation at small sizes: one evaluation of the
    objective on a tiny array (1000 x 20, k=16) in memory and on the
@@ -43,6 +43,7 @@ def fit_both(client, X, n_components, max_iter, n_blocks):
     t_local = time.perf_counter() - t0
     dX = da.from_array(X, chunks=(-(-X.shape[0] // n_blocks), -1)).persist()
     wait(dX)
+    client.rebalance(dX)  # as many blocks on each worker
     placement = sorted(len(keys) for keys in client.has_what().values())
     t0 = time.perf_counter()
     remote = ContractiveAutoencoder(**params).fit(dX)
