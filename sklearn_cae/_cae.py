@@ -20,12 +20,15 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _objective, _solvers
 from ._activations import ACTIVATIONS
 
 _MAX_CHUNK_ROWS = 2048
+_AUTO_BATCH_SIZE = 200
+_SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 _MIN_ROWS_PER_THREAD = 256
 
 
@@ -41,7 +44,7 @@ def _dask_for(X):
 
 
 class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Contractive autoencoder (Rifai et al., 2011) trained by L-BFGS.
+    """Contractive autoencoder (Rifai et al., 2011) trained by L-BFGS or Adam.
 
     An autoencoder ``x -> h = f(W x + b) -> r = g(h D + c)`` whose training
     objective adds ``contraction * ||dh/dx||_F^2``, the squared Frobenius
@@ -51,7 +54,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     manifold, and even an overcomplete model cannot learn the identity.
 
     The exact objective and its closed-form gradient are minimised by
-    ``scipy.optimize.minimize(method="L-BFGS-B")``.
+    ``scipy.optimize.minimize(method="L-BFGS-B")`` on all rows at once
+    (``solver="lbfgs"``), or by minibatch Adam (``solver="adam"``, which
+    also offers :meth:`partial_fit` for data streamed in chunks).
 
     Parameters
     ----------
@@ -85,14 +90,18 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         (plus ``||D||^2`` when untied), like MLP's ``alpha``.
 
     max_iter : int, default=200
-        Maximum number of L-BFGS iterations.
+        Maximum number of L-BFGS iterations; for ``solver="adam"``, of
+        epochs (passes over the data), as in MLP.
 
     tol : float, default=1e-4
         L-BFGS stops when the largest projected gradient component falls
-        below ``tol`` (scipy's ``gtol``).
+        below ``tol`` (scipy's ``gtol``). Adam stops when the epoch loss
+        (or the validation score, with ``early_stopping``) has not
+        improved by at least ``tol`` for ``n_iter_no_change`` consecutive
+        epochs, as MLP's.
 
     max_fun : int, default=15000
-        Maximum number of objective evaluations.
+        Maximum number of objective evaluations (L-BFGS only).
 
     working_memory : float, default=128
         Upper bound, in MiB, on the temporaries of one objective
@@ -115,7 +124,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         reconstruction, largest gradient component, validation score with
         ``early_stopping``, elapsed time) and a final summary line. The
         split costs one extra reconstruction pass per iteration, only
-        when verbose.
+        when verbose. For Adam, one line per epoch (epoch, epoch loss,
+        validation score, elapsed time) and the summary.
 
     hessian_penalty : float, default=0.0
         Weight of the higher-order contraction term of CAE+H (Rifai et al.,
@@ -132,14 +142,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     corruption_std : float, default=0.1
         Standard deviation of the Gaussian corruptions, in the units of
         ``X``. The corruptions are drawn once per :term:`fit` from
-        ``random_state`` (L-BFGS sees a deterministic objective), block by
-        block of 256 rows at each evaluation, so they are never stored
-        whole.
+        ``random_state`` (L-BFGS sees a deterministic objective; Adam gets
+        new ones for every minibatch), block by block of 256 rows at each
+        evaluation, so they are never stored whole.
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, compute its
         reconstruction score (as :meth:`score`) after every L-BFGS
-        iteration, stop when it has not improved by at least ``tol`` for
+        iteration or Adam epoch, stop when it has not improved by at least ``tol`` for
         ``n_iter_no_change`` consecutive iterations, and return the
         parameters with the best validation score.
 
@@ -150,7 +160,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     n_iter_no_change : int, default=10
         Number of consecutive iterations without a validation improvement
         of at least ``tol`` after which training stops. Only used if
-        ``early_stopping=True``.
+        ``early_stopping=True``, or for ``solver="adam"``.
 
     warm_start : bool, default=False
         If True, :term:`fit` continues from the current parameters of a
@@ -158,7 +168,36 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         instead of a fresh initialisation. ``X`` must have the same
         features and ``n_components`` must not change (a ``ValueError``
         says so); changing ``tied_weights`` keeps ``components_`` (untying
-        starts the decoder from it).
+        starts the decoder from it). Changing ``solver`` is allowed: a few
+        Adam epochs, then L-BFGS to polish. Adam's moments start afresh at
+        each :term:`fit` (as MLP's); :meth:`partial_fit` continues them.
+
+    solver : {"lbfgs", "adam"}, default="lbfgs"
+        ``"lbfgs"``: full-batch L-BFGS-B, one pass over all rows per
+        evaluation. ``"adam"``: minibatch Adam (Kingma and Ba), many
+        updates per pass; faster on many rows and the only solver of
+        :meth:`partial_fit`. Each minibatch's loss and gradient are the
+        same objective on its rows, with ``alpha``'s term scaled by
+        ``batch rows / n_samples`` so that an epoch's batches add up to
+        the objective on all rows.
+
+    batch_size : int or "auto", default="auto"
+        Rows per Adam minibatch; ``"auto"`` is ``min(200, n_samples)``.
+        Larger values are clipped to ``n_samples`` (with a warning).
+
+    learning_rate_init : float, default=1e-3
+        Adam's step size.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's decay rates of the first and second moment estimates, in
+        ``[0, 1)``.
+
+    epsilon : float, default=1e-8
+        Adam's numerical stability term.
+
+    shuffle : bool, default=True
+        Whether Adam visits the rows in a new random order (from
+        ``random_state``) at each epoch.
 
     Attributes
     ----------
@@ -178,14 +217,18 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     loss_ : float
         Objective at the returned parameters, penalty, CAE+H and ``alpha``
         terms included (with ``early_stopping``: on the training part, at
-        the best validation iteration).
+        the best validation iteration). After :meth:`partial_fit`, the
+        epoch loss of its pass (MLP's, no extra pass over the chunk).
 
     loss_curve_ : list of float
         Objective after each L-BFGS iteration of the last :term:`fit`
-        (all iterations run, also those after the best one).
+        (all iterations run, also those after the best one). For Adam, the
+        epoch loss of each epoch: the mean of its minibatches' objectives,
+        weighted by their rows; :meth:`partial_fit` appends one.
 
     n_iter_ : int
-        Number of L-BFGS iterations run by the last :term:`fit`.
+        Number of L-BFGS iterations (Adam epochs) run by the last
+        :term:`fit`; :meth:`partial_fit` adds one.
 
     validation_scores_ : list of float
         Validation score (minus the mean reconstruction loss on the
@@ -228,6 +271,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     >>> directions, singular_values = cae.tangents(X[:2], n_directions=2)
     >>> directions.shape, singular_values.shape
     ((2, 2, 8), (2, 2))
+
+    Minibatch Adam, on data streamed in chunks:
+
+    >>> stream = ContractiveAutoencoder(n_components=4, solver="adam", random_state=0)
+    >>> for chunk in np.array_split(X, 5):
+    ...     stream = stream.partial_fit(chunk)
+    >>> stream.n_iter_, stream.transform(X).shape
+    (5, (50, 4))
     """
 
     _parameter_constraints: dict = {
@@ -250,6 +301,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
+        "solver": [StrOptions({"lbfgs", "adam"})],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "shuffle": ["boolean"],
     }
 
     def __init__(
@@ -274,6 +332,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         validation_fraction=0.1,
         n_iter_no_change=10,
         warm_start=False,
+        solver="lbfgs",
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        shuffle=True,
     ):
         self.n_components = n_components
         self.contraction = contraction
@@ -294,6 +359,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.warm_start = warm_start
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.shuffle = shuffle
 
     # ------------------------------------------------------------------ glue
     def _validate_X(self, X, *, reset):
@@ -384,8 +456,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
         )
 
-    def _make_objective(self, X, random_state, workspace=None):
-        """The function L-BFGS minimises: ``theta -> (J, grad)``."""
+    def _make_objective(self, X, random_state, workspace=None, alpha=None):
+        """The objective on the rows ``X``: ``theta -> (J, grad)``.
+
+        ``alpha`` replaces ``self.alpha`` (Adam scales it per batch).
+        """
         n_threads = 1 if workspace is None else workspace.n_threads
         settings = dict(
             n_components=self.n_components,
@@ -395,15 +470,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             contraction=float(self.contraction),
             chunk_rows=self._chunk_rows(X, n_threads),
         )
+        alpha = float(self.alpha if alpha is None else alpha)
         if (dask_ := _dask_for(X)) is not None:
-            fun = dask_.Objective(X, alpha=float(self.alpha), **settings)
+            fun = dask_.Objective(X, alpha=alpha, **settings)
         else:
             fun = functools.partial(
-                _objective.loss_and_grad,
-                X=X,
-                alpha=float(self.alpha),
-                workspace=workspace,
-                **settings,
+                _objective.loss_and_grad, X=X, alpha=alpha, workspace=workspace, **settings
             )
         if self.hessian_penalty == 0:
             return fun
@@ -412,7 +484,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "hessian_penalty > 0 is not supported for dask arrays: use "
                 "hessian_penalty=0, or fit on a numpy array."
             )
-        # Drawn once per fit: every evaluation sees the same corruptions.
+        # Drawn once per call: every L-BFGS evaluation sees the same
+        # corruptions, every Adam batch new ones.
         self._corruption_seed = int(random_state.randint(np.iinfo(np.int32).max))
         # One corruption at a time: the dense chunk, its noise and ~8 (rows, k)
         # temporaries.
@@ -440,7 +513,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     # ------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Fit the model to ``X`` by L-BFGS on the contractive objective.
+        """Fit the model to ``X`` by minimising the contractive objective.
 
         Parameters
         ----------
@@ -455,65 +528,162 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self : object
             Fitted estimator.
         """
-        warm = self.warm_start and hasattr(self, "components_")
-        X = self._validate_X(X, reset=not warm)
+        return self._fit(X, incremental=False)
+
+    @available_if(lambda est: est.solver == "adam")
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One epoch of Adam over ``X``, continuing from the current state.
+
+        The first call initialises the parameters from ``random_state``;
+        later calls continue from the current parameters and Adam's
+        moments, so ``X`` can be streamed in chunks (for example slices of
+        a ``np.memmap``), with memory for one chunk plus one minibatch's
+        temporaries. Only available for ``solver="adam"``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            One chunk of training data, with the features of the first
+            call.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        return self._fit(X, incremental=True)
+
+    def _fit(self, X, incremental):
+        first_pass = not hasattr(self, "components_") or not (self.warm_start or incremental)
+        X = self._validate_X(X, reset=first_pass)
         if (dask_ := _dask_for(X)) is not None:
             X = dask_.persist_checked(self, X)  # the rows stay on the workers
         else:
             self._check_unit_interval(X)
         n_features = X.shape[1]
-        random_state = check_random_state(self.random_state)
-        if warm:
-            theta0 = self._warm_theta()
+        if first_pass or not incremental:
+            self._random_state = check_random_state(self.random_state)
+        random_state = self._random_state
+        if first_pass:
+            theta = self._initial_theta(n_features, random_state)
         else:
-            theta0 = self._initial_theta(n_features, random_state)
+            theta = self._warm_theta()
         X_val = None
-        if self.early_stopping:
+        if self.early_stopping and not incremental:
             split = train_test_split if dask_ is None else dask_.train_test_split
             X, X_val = split(X, test_size=self.validation_fraction, random_state=random_state)
         workspace = _objective.Workspace(self._n_threads(X))
-        fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
-        progress = self._progress(X, X_val, fun)
         with workspace:
-            result = _solvers.lbfgs(
-                fun, theta0, progress, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol
-            )
-        if result.status == 1:
+            if self.solver == "lbfgs":
+                self._optimizer = None  # Adam's moments belong to other parameters
+                fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
+                progress = self._progress(X, X_val, fun)
+                result = _solvers.lbfgs(
+                    fun, theta, progress, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol
+                )
+            else:
+                progress = self._progress(X, X_val)
+                result = self._adam(X, theta, random_state, workspace, progress, incremental)
+            theta, self.loss_ = result.theta, result.loss
+            if progress.best_theta is not None:  # early stopping: the best iterate
+                theta = progress.best_theta
+                self.loss_ = progress.loss_curve[progress.best_iteration - 1]
+            if self.solver == "adam" and not incremental:
+                # The objective at the returned parameters, not the epoch's
+                # mean over batches.
+                self.loss_ = self._make_objective(X, random_state, workspace)(theta)[0]
+        if result.status == 1 and not incremental:
+            if self.solver == "lbfgs":
+                budget = f"the iteration (max_iter={self.max_iter}) or evaluation (max_fun="
+                budget += f"{self.max_fun}) budget was reached. Increase max_iter or max_fun"
+            else:
+                budget = f"the epoch budget (max_iter={self.max_iter}) was reached. Increase "
+                budget += "max_iter or learning_rate_init"
             warnings.warn(
-                "L-BFGS stopped before convergence: the iteration (max_iter="
-                f"{self.max_iter}) or evaluation (max_fun={self.max_fun}) "
-                "budget was reached. Increase max_iter or max_fun, or scale "
+                f"{_SOLVER_NAMES[self.solver]} stopped before convergence: {budget}, or scale "
                 "the data.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
 
-        theta, self.loss_ = result.theta, result.loss
-        if progress.best_theta is not None:  # early stopping: the best iterate
-            theta = progress.best_theta
-            self.loss_ = progress.loss_curve[progress.best_iteration - 1]
         self._set_fitted(theta, n_features, X.dtype)
-        self.loss_curve_ = progress.loss_curve
-        self.n_iter_ = result.n_iter
-        if self.early_stopping:
+        if incremental and hasattr(self, "loss_curve_"):
+            self.loss_curve_ += progress.loss_curve
+            self.n_iter_ += result.n_iter
+        else:
+            self.loss_curve_ = progress.loss_curve
+            self.n_iter_ = result.n_iter
+        if X_val is not None:
             self.validation_scores_ = progress.validation_scores
             self.best_validation_score_ = progress.best_score
         if self.verbose:
-            reason = result.message
-            if result.status == 99:
-                reason = f"validation score not improved for {self.n_iter_no_change} iterations"
-            summary = f"L-BFGS stopped after {self.n_iter_} iterations ({reason}) in "
-            summary += f"{progress.elapsed:.2f} s; returned parameters: "
-            if self.early_stopping:
-                summary += f"iteration {progress.best_iteration}, validation score "
-                summary += f"{self.best_validation_score_:.8f}, "
-            rec = self._mean_reconstruction(X, theta)
-            summary += f"objective {self.loss_:.8f}, reconstruction {rec:.8f}"
-            print(summary)
+            self._print_summary(X, theta, result, progress)
         return self
 
-    def _progress(self, X, X_val, fun):
-        """The per-iteration bookkeeping: loss curve, early stopping, verbose lines."""
+    def _adam(self, X, theta, random_state, workspace, progress, incremental):
+        """Adam over the rows of ``X``: ``max_iter`` epochs, one for partial_fit."""
+        n_samples = X.shape[0]
+        batch_size = min(_AUTO_BATCH_SIZE, n_samples)
+        if self.batch_size != "auto":
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` larger than sample size. It is going to be clipped.",
+                    stacklevel=5,
+                )
+            batch_size = min(self.batch_size, n_samples)
+        # Adam's parameters and moments are in the data's dtype, as its
+        # fitted attributes: partial_fit continues exactly where it stopped.
+        theta = theta.astype(X.dtype, copy=False)
+        optimizer = getattr(self, "_optimizer", None)
+        if not incremental or optimizer is None or optimizer.m.size != theta.size:
+            optimizer = self._optimizer = _solvers.Adam(
+                theta.size,
+                self.learning_rate_init,
+                self.beta_1,
+                self.beta_2,
+                self.epsilon,
+                dtype=X.dtype,
+            )
+
+        def fun(theta, rows):
+            # alpha's term scaled so that the batches' objectives average to
+            # the objective on all n_samples rows.
+            Xb = X[rows]
+            alpha = self.alpha * Xb.shape[0] / n_samples
+            return self._make_objective(Xb, random_state, workspace, alpha)(theta)
+
+        return _solvers.adam(
+            fun,
+            theta,
+            optimizer,
+            progress,
+            n_samples=n_samples,
+            batch_size=batch_size,
+            shuffle=self.shuffle,
+            random_state=random_state,
+            max_iter=1 if incremental else self.max_iter,
+        )
+
+    def _print_summary(self, X, theta, result, progress):
+        reason = result.message
+        if result.status == 99:
+            reason = f"validation score not improved for {self.n_iter_no_change} iterations"
+        summary = f"{_SOLVER_NAMES[self.solver]} stopped after {result.n_iter} iterations "
+        summary += f"({reason}) in {progress.elapsed:.2f} s; returned parameters: "
+        if progress.best_theta is not None:
+            summary += f"iteration {progress.best_iteration}, validation score "
+            summary += f"{progress.best_score:.8f}, "
+        rec = self._mean_reconstruction(X, theta)
+        summary += f"objective {self.loss_:.8f}, reconstruction {rec:.8f}"
+        print(summary)
+
+    def _progress(self, X, X_val, fun=None):
+        """The per-iteration bookkeeping: loss curve, early stopping, verbose
+        lines (with details of ``fun``'s last evaluation, if given)."""
 
         def details(theta, J):
             rec = self._mean_reconstruction(X, theta)
@@ -528,7 +698,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
-            details=details,
+            # Adam's lines add no full pass over the data.
+            details=None if fun is None else details,
+            stop_on_loss=self.solver == "adam",
         )
 
     def _set_fitted(self, theta, n_features, dtype):

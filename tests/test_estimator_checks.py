@@ -24,6 +24,18 @@ from sklearn_cae import ContractiveAutoencoder
             max_iter=30,
             random_state=0,
         ),
+        ContractiveAutoencoder(n_components=5, solver="adam", max_iter=30, random_state=0),
+        ContractiveAutoencoder(
+            n_components=3,
+            solver="adam",
+            batch_size=8,
+            tied_weights=False,
+            alpha=0.1,
+            hessian_penalty=0.5,
+            early_stopping=True,
+            max_iter=20,
+            random_state=0,
+        ),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
