@@ -649,24 +649,23 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 dtype=X.dtype,
             )
 
+        batching = (batch_size, self.shuffle, random_state)
+        if (dask_ := _dask_for(X)) is not None:  # one block in memory at a time
+            stream = dask_.BlockStream(X, *batching)
+            rows_of, epoch = stream.rows, stream.epoch
+        else:
+            rows_of = X.__getitem__
+            epoch = functools.partial(_solvers.minibatches, n_samples, *batching)
+
         def fun(theta, rows):
             # alpha's term scaled so that the batches' objectives average to
             # the objective on all n_samples rows.
-            Xb = X[rows]
+            Xb = rows_of(rows)
             alpha = self.alpha * Xb.shape[0] / n_samples
             return self._make_objective(Xb, random_state, workspace, alpha)(theta)
 
-        return _solvers.adam(
-            fun,
-            theta,
-            optimizer,
-            progress,
-            n_samples=n_samples,
-            batch_size=batch_size,
-            shuffle=self.shuffle,
-            random_state=random_state,
-            max_iter=1 if incremental else self.max_iter,
-        )
+        max_iter = 1 if incremental else self.max_iter
+        return _solvers.adam(fun, theta, optimizer, progress, epoch=epoch, max_iter=max_iter)
 
     def _print_summary(self, X, theta, result, progress):
         reason = result.message

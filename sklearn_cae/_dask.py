@@ -16,7 +16,7 @@ import dask
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
-from . import _objective
+from . import _objective, _solvers
 
 #: Partial sums added by one task of the reduction tree.
 FAN_IN = 8
@@ -167,6 +167,40 @@ def score(estimator, X):
     W, b, D, c = estimator._params(X.dtype)
     args = (estimator.activation, estimator.loss, estimator._chunk_rows(X))
     return -mean_reconstruction_loss(X, W, b, D, c, *args)
+
+
+class BlockStream:
+    """The rows of a dask array for minibatch Adam, one block at a time.
+
+    An epoch visits the blocks in a random order (with ``shuffle``) and
+    each block's rows in minibatches (``_solvers.minibatches``), as
+    dask-ml's ``Incremental`` feeds ``partial_fit``: the client holds one
+    block, never the whole array.
+    """
+
+    def __init__(self, X, batch_size, shuffle, random_state):
+        self.X = X
+        self.batch_size, self.shuffle, self.random_state = batch_size, shuffle, random_state
+        self._index, self._block = None, None
+
+    def epoch(self):
+        """``((block index, rows of the block), n_rows)`` for each minibatch."""
+        n_blocks = self.X.numblocks[0]
+        blocks = self.random_state.permutation(n_blocks) if self.shuffle else range(n_blocks)
+        for i in blocks:
+            size = self.X.chunks[0][i]
+            batches = _solvers.minibatches(size, self.batch_size, self.shuffle, self.random_state)
+            for rows, n_rows in batches:
+                yield (i, rows), n_rows
+
+    def rows(self, key):
+        """The rows ``key = (block index, rows)``, fetching the block if it
+        is not the one held."""
+        i, rows = key
+        if i != self._index:
+            self._block = None  # let the previous block go first
+            self._block, self._index = self.X.blocks[i].compute(), i
+        return self._block[rows]
 
 
 def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):

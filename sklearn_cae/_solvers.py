@@ -208,31 +208,36 @@ class Adam:
         self._step = np.empty_like(self.m)
 
 
-def adam(
-    fun, theta, optimizer, progress, *, n_samples, batch_size, shuffle, random_state, max_iter
-):
+def minibatches(n_samples, batch_size, shuffle, random_state):
+    """One epoch's minibatches of ``n_samples`` rows: ``(rows, n_rows)``
+    pairs, ``rows`` a slice, or an index array in the order of
+    ``random_state.permutation`` when ``shuffle``."""
+    order = random_state.permutation(n_samples) if shuffle else None
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        yield (slice(start, stop) if order is None else order[start:stop]), stop - start
+
+
+def adam(fun, theta, optimizer, progress, *, epoch, max_iter):
     """Minibatch Adam on ``fun(theta, rows) -> (J, grad)``: ``max_iter`` epochs.
 
-    An epoch visits the ``n_samples`` rows once, ``batch_size`` at a time
-    (``rows`` is a slice, or an index array in the order of
-    ``random_state.permutation`` when ``shuffle``), with one
-    ``optimizer.update`` per batch. ``theta`` is updated in place, so it
-    always holds the last iterate. After each epoch :meth:`Progress.update`
-    gets the mean of the batches' objectives weighted by their rows (MLP's
-    epoch loss); training stops when it says so (status 0) or after
-    ``max_iter`` epochs (status 1). Returns a :class:`Result` whose ``loss``
-    is the last epoch's loss.
+    An epoch visits the rows once, in the minibatches ``epoch()`` yields
+    as ``(rows, n_rows)`` pairs (see :func:`minibatches`; ``rows`` is only
+    passed on to ``fun``), with one ``optimizer.update`` per batch.
+    ``theta`` is updated in place, so it always holds the last iterate.
+    After each epoch :meth:`Progress.update` gets the mean of the batches'
+    objectives weighted by their rows (MLP's epoch loss); training stops
+    when it says so (status 0) or after ``max_iter`` epochs (status 1).
+    Returns a :class:`Result` whose ``loss`` is the last epoch's loss.
     """
     epoch_loss = np.nan
     for _ in range(max_iter):
-        order = random_state.permutation(n_samples) if shuffle else None
-        epoch_loss = 0.0
-        for start in range(0, n_samples, batch_size):
-            stop = min(start + batch_size, n_samples)
-            rows = slice(start, stop) if order is None else order[start:stop]
+        epoch_loss, n_samples = 0.0, 0
+        for rows, n_rows in epoch():
             J, grad = fun(theta, rows)
             optimizer.update(theta, grad)
-            epoch_loss += J * (stop - start)
+            epoch_loss += J * n_rows
+            n_samples += n_rows
         epoch_loss /= n_samples
         if progress.update(theta, epoch_loss):
             message = (

@@ -45,7 +45,7 @@ CONFIGS = [
 
 @pytest.mark.parametrize("params", CONFIGS)
 def test_fit_equals_in_memory(client, X, params):
-    kwargs = dict(n_components=4, max_iter=8, tol=0.0, random_state=0, **params)
+    kwargs = dict(n_components=4, max_iter=5, tol=0.0, random_state=0, **params)
     local = ContractiveAutoencoder(**kwargs).fit(X)
     remote = ContractiveAutoencoder(**kwargs).fit(to_dask(X))
     assert remote.n_iter_ == local.n_iter_
@@ -57,7 +57,7 @@ def test_fit_equals_in_memory(client, X, params):
 
 def test_fit_is_reproducible(client, X):
     def fit():
-        return ContractiveAutoencoder(4, max_iter=5, tol=0.0, random_state=0).fit(to_dask(X))
+        return ContractiveAutoencoder(4, max_iter=3, tol=0.0, random_state=0).fit(to_dask(X))
 
     assert np.array_equal(fit().components_, fit().components_)
 
@@ -201,3 +201,31 @@ def test_tree_sum_has_a_fixed_shape():
     assert len(dict(total.__dask_graph__())) == 20 + 3 + 1  # 20 leaves, 3 + 1 additions
     J, grad = total.compute(scheduler="sync")
     assert J == sum(range(20)) and grad.tolist() == [190.0, 190.0]
+
+
+def test_adam_streams_blocks_like_in_memory_batches(client, X):
+    # Blocks of 50 rows hold whole batches of 25: without shuffling, the
+    # batches are those of the in-memory fit, in the same order.
+    kwargs = dict(n_components=4, solver="adam", batch_size=25, shuffle=False, random_state=0)
+    local = ContractiveAutoencoder(max_iter=3, **kwargs).fit(X)
+    remote = ContractiveAutoencoder(max_iter=3, **kwargs).fit(da.from_array(X, chunks=(50, 6)))
+    assert_allclose(remote.loss_curve_, local.loss_curve_, rtol=1e-12)
+    assert_allclose(remote.components_, local.components_, rtol=1e-12)
+    one_epoch = ContractiveAutoencoder(max_iter=1, **kwargs).fit(X)
+    streamed = ContractiveAutoencoder(**kwargs).partial_fit(da.from_array(X, chunks=(50, 6)))
+    assert_allclose(streamed.components_, one_epoch.components_, rtol=1e-12)
+
+
+def test_block_stream_visits_each_row_once_one_block_at_a_time(client, X):
+    dX = to_dask(X).rechunk({1: -1})
+    stream = _dask.BlockStream(dX, 10, True, np.random.RandomState(0))
+    for _ in range(2):
+        seen, fetched = [], []
+        for key, n_rows in stream.epoch():
+            rows = stream.rows(key)
+            assert rows.shape == (n_rows, 6) and n_rows <= 10
+            if not fetched or fetched[-1] != stream._index:
+                fetched.append(stream._index)
+            seen.append(rows)
+        assert sorted(fetched) == list(range(dX.numblocks[0]))  # each block fetched once
+        assert_allclose(np.sort(np.concatenate(seen), axis=0), np.sort(X, axis=0))
