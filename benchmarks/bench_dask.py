@@ -8,8 +8,9 @@ on the cluster; and the scale-on-paper table it implies.
    runs by default) and as a dask array in 8 row blocks persisted on a
    ``distributed.LocalCluster(n_workers=2, threads_per_worker=1,
    processes=True)``, as many blocks on each worker (the transfer to the
-   workers is not timed; the fit's own validation pass and persist are). The same comparison in float64 at
-   a tenth of the rows gives the equality at full precision.
+   workers is not timed; the fit's own validation pass and persist are).
+   The same comparison in float64 at a tenth of the rows gives the
+   equality at full precision.
 2. Fixed cost per evaluation at small sizes: one evaluation of the
    objective on a tiny array (1000 x 20, k=16) in memory and on the
    cluster, for 2, 8 and 32 blocks, and the time to scatter a parameter
