@@ -58,6 +58,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     (``solver="lbfgs"``), or by minibatch Adam (``solver="adam"``, which
     also offers :meth:`partial_fit` for data streamed in chunks).
 
+    ``X`` may be a dask array (with ``pip install "sklearn-cae[dask]"``):
+    its blocks of rows are then trained on where they live, the lazy
+    methods return dask arrays and :meth:`score` sums block by block
+    (see the README's "On a dask cluster").
+
     Parameters
     ----------
     n_components : int, default=100
@@ -517,7 +522,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data. float32 data is trained in float32.
 
         y : Ignored
@@ -543,7 +548,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             One chunk of training data, with the features of the first
             call.
 
@@ -717,12 +722,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data to encode.
 
         Returns
         -------
-        H : ndarray of shape (n_samples, n_components)
+        H : ndarray or dask array of shape (n_samples, n_components)
             Codes, in the dtype of the fitted model's input (float32 or
             float64).
         """
@@ -739,12 +744,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components)
+        X : array-like or dask array of shape (n_samples, n_components)
             Codes, as returned by :meth:`transform`.
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features)
+        X_original : ndarray or dask array of shape (n_samples, n_features)
             Decoder output: ``H D + c`` for ``loss="squared_error"``, its
             sigmoid for ``loss="cross_entropy"``.
         """
@@ -772,7 +777,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data to reconstruct.
 
         y : Ignored
@@ -797,12 +802,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Points at which to evaluate the Jacobian.
 
         Returns
         -------
-        J : ndarray of shape (n_samples, n_components, n_features)
+        J : ndarray or dask array of shape (n_samples, n_components, n_features)
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
