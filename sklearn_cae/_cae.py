@@ -755,7 +755,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         check_is_fitted(self)
         if (dask_ := _dask_for(X)) is not None:
-            H = dask_.check_X(self, X, reset=False, n_columns=self.n_components)
+            H = dask_.check_X(self, X, reset=False, codes=True)
         else:
             H = check_array(X, dtype=[np.float64, np.float32])
         if H.shape[1] != self.n_components:

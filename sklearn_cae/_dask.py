@@ -23,29 +23,27 @@ FAN_IN = 8
 
 
 # ----------------------------------------------------------------- validation
-def check_X(estimator, X, *, reset, n_columns=None):
+def check_X(estimator, X, *, reset, codes=False):
     """Validated rows of the dask array ``X``, lazily.
 
     The feature count (and names) are checked here from the metadata, as
     ``validate_data`` checks a numpy array's; each block's values (NaN,
     infinity, a float dtype) are checked by ``check_array`` on the worker
-    that computes it, so the errors are numpy's. Blocks hold whole rows.
-    With ``n_columns`` (inverse_transform's codes), the column count is
-    left to the caller and the features are not checked.
+    that computes it, so the errors are numpy's. Blocks hold whole rows;
+    unknown block sizes are computed first. For ``codes``
+    (inverse_transform's input) the column count is left to the caller.
     """
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D dask array, got a {X.ndim}D array of shape {X.shape}.")
-    if n_columns is None:
+    if not codes:
         validate_data(estimator, X, reset=reset, skip_check_array=True)
     if any(np.isnan(size) for size in X.shape):
         X = X.compute_chunk_sizes()
-    # What validate_data passes check_array (inverse_transform's codes: nothing).
-    names = {} if n_columns is not None else {"estimator": estimator, "input_name": "X"}
+    # What the messages of validate_data's check_array name (of codes: nothing).
+    names = {} if codes else {"estimator": type(estimator).__name__, "input_name": "X"}
     if X.shape[0] == 0:
         check_array(np.empty(X.shape), **names)  # numpy's error for no rows
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-    if names:
-        names["estimator"] = type(estimator).__name__  # all the message uses of it
     return X.rechunk({1: -1}).map_blocks(_check_block, dtype=dtype, **names)
 
 
