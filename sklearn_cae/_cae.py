@@ -2,6 +2,7 @@
 The math lives in ``_objective.py``, the optimization drivers in
 ``_solvers.py``."""
 
+import copy
 import functools
 import warnings
 from numbers import Integral, Real
@@ -540,8 +541,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self._check_unit_interval(X)
         n_features = X.shape[1]
         if first_pass or not incremental:
-            self._random_state = check_random_state(self.random_state)
-        random_state = self._random_state
+            random_state = check_random_state(self.random_state)
+        else:  # a copy: the estimator changes only once the pass succeeded
+            random_state = copy.deepcopy(self._random_state)
         if first_pass:
             theta = self._initial_theta(n_features, random_state)
         else:
@@ -554,7 +556,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         workspace = _objective.Workspace(self._n_threads(X))
         with workspace:
             if self.solver == "lbfgs":
-                self._optimizer = None  # Adam's moments belong to other parameters
+                self._adam_state = None  # Adam's moments belong to other parameters
                 fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
                 progress = self._progress(X, X_val, fun)
                 result = _solvers.lbfgs(
@@ -586,6 +588,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             )
 
         self._set_fitted(theta, n_features, X.dtype)
+        self._random_state = random_state
         if incremental and hasattr(self, "loss_curve_"):
             self.loss_curve_ += progress.loss_curve
             self.n_iter_ += result.n_iter
@@ -613,16 +616,20 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         # Adam's parameters and moments are in the data's dtype, as its
         # fitted attributes: partial_fit continues exactly where it stopped.
         theta = theta.astype(X.dtype, copy=False)
-        optimizer = getattr(self, "_optimizer", None)
-        if not incremental or optimizer is None or optimizer.m.size != theta.size:
-            optimizer = self._optimizer = _solvers.Adam(
-                theta.size,
-                self.learning_rate_init,
-                self.beta_1,
-                self.beta_2,
-                self.epsilon,
-                dtype=X.dtype,
-            )
+        state = getattr(self, "_adam_state", None)
+        if not incremental or state is None or state["m"].size != theta.size:
+            state = None  # fit starts Adam afresh, as MLP's
+        else:  # a copy: the estimator changes only once the pass succeeded
+            state = copy.deepcopy(state)
+        optimizer = _solvers.Adam(
+            theta.size,
+            self.learning_rate_init,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            dtype=X.dtype,
+            state=state,
+        )
 
         def fun(theta, rows):
             # alpha's term scaled so that the batches' objectives average to
@@ -631,7 +638,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             alpha = self.alpha * Xb.shape[0] / n_samples
             return self._make_objective(Xb, random_state, workspace, alpha)(theta)
 
-        return _solvers.adam(
+        result = _solvers.adam(
             fun,
             theta,
             optimizer,
@@ -642,6 +649,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             random_state=random_state,
             max_iter=1 if incremental else self.max_iter,
         )
+        self._adam_state = optimizer.state
+        return result
 
     def _print_summary(self, X, theta, result, progress):
         reason = result.message

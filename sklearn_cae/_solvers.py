@@ -165,6 +165,10 @@ class Adam:
         v = beta_2 v + (1 - beta_2) g^2
         theta -= learning_rate_init sqrt(1 - beta_2^t) / (1 - beta_1^t)
                  * m / (sqrt(v) + epsilon)
+
+    ``state`` is the dict ``{"t", "m", "v"}`` (builtins and arrays only, so
+    an estimator can keep it and still persist with skops); pass a
+    previous one to continue from it.
     """
 
     def __init__(
@@ -175,37 +179,31 @@ class Adam:
         beta_2=0.999,
         epsilon=1e-8,
         dtype=np.float64,
+        state=None,
     ):
         self.learning_rate_init = learning_rate_init
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.t = 0
-        self.m, self.v = np.zeros(n_params, dtype), np.zeros(n_params, dtype)
+        if state is None:
+            state = {"t": 0, "m": np.zeros(n_params, dtype), "v": np.zeros(n_params, dtype)}
+        self.state = state
         self._step = np.empty(n_params, dtype)  # the one temporary, reused
 
     def update(self, theta, grad):
         """One step: move ``theta`` (in place) along the gradient ``grad``."""
-        self.t += 1
-        m, v, step = self.m, self.v, self._step
+        self.state["t"] = t = self.state["t"] + 1
+        m, v, step = self.state["m"], self.state["v"], self._step
         m *= self.beta_1
         m += np.multiply(grad, 1.0 - self.beta_1, out=step)
         v *= self.beta_2
         np.square(grad, out=step)
         step *= 1.0 - self.beta_2
         v += step
-        rate = self.learning_rate_init * np.sqrt(1.0 - self.beta_2**self.t)
-        rate /= 1.0 - self.beta_1**self.t
+        rate = self.learning_rate_init * np.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         np.sqrt(v, out=step)
         step += self.epsilon
         np.divide(m, step, out=step)
         step *= rate
         theta -= step
-
-    def __getstate__(self):  # the temporary need not be pickled
-        return {key: value for key, value in self.__dict__.items() if key != "_step"}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._step = np.empty_like(self.m)
 
 
 def adam(

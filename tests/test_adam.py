@@ -45,7 +45,7 @@ def test_one_step_is_the_hand_computed_adam_update():
     expected = theta0 - rate * m / (np.sqrt(v) + 1e-3)
     np.testing.assert_allclose(_theta(cae), expected, rtol=1e-13, atol=1e-15)
     assert not np.allclose(_theta(cae), theta0)
-    assert cae._optimizer.t == 1
+    assert cae._adam_state["t"] == 1
 
 
 def test_partial_fit_over_the_batches_of_one_epoch_equals_one_epoch_of_fit():
@@ -58,7 +58,7 @@ def test_partial_fit_over_the_batches_of_one_epoch_equals_one_epoch_of_fit():
         streamed.partial_fit(X[90:])  # the last batch: 10 rows
     np.testing.assert_array_equal(streamed.components_, fitted.components_)
     np.testing.assert_array_equal(streamed.intercept_visible_, fitted.intercept_visible_)
-    assert streamed._optimizer.t == fitted._optimizer.t == 4
+    assert streamed._adam_state["t"] == fitted._adam_state["t"] == 4
     assert streamed.n_iter_ == len(streamed.loss_curve_) == 4  # one per call
 
 
@@ -144,7 +144,7 @@ def test_max_iter_counts_epochs_and_warns_when_reached():
     with pytest.warns(ConvergenceWarning, match=r"Adam .* epoch budget \(max_iter=3\)"):
         cae = _adam(batch_size=25, max_iter=3).fit(X)
     assert cae.n_iter_ == len(cae.loss_curve_) == 3
-    assert cae._optimizer.t == 3 * 4
+    assert cae._adam_state["t"] == 3 * 4
 
 
 def test_stops_when_the_epoch_loss_stops_improving():
@@ -226,7 +226,7 @@ def test_warm_start_switches_from_adam_to_lbfgs():
     polished = cae.loss_
     cae.set_params(solver="adam", max_iter=1, learning_rate_init=1e-5).fit(X)
     assert cae.loss_ == pytest.approx(polished, rel=1e-3)
-    assert cae._optimizer.t == 1
+    assert cae._adam_state["t"] == 1
 
 
 def test_hessian_penalty_is_part_of_each_batch_objective():
@@ -272,7 +272,7 @@ def test_partial_fit_rejects_a_changed_feature_count():
 def test_batch_size_larger_than_the_data_is_clipped_with_a_warning():
     with pytest.warns(UserWarning, match="batch_size"):
         cae = _adam(batch_size=500, max_iter=2).fit(_data(50))
-    assert cae._optimizer.t == 2  # one batch of all 50 rows per epoch
+    assert cae._adam_state["t"] == 2  # one batch of all 50 rows per epoch
 
 
 @pytest.mark.parametrize(
