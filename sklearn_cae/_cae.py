@@ -3,19 +3,16 @@ The math lives in ``_objective.py``, the optimization drivers in
 ``_solvers.py``."""
 
 import functools
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-import threadpoolctl
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -26,6 +23,25 @@ from ._activations import ACTIVATIONS
 
 _MAX_CHUNK_ROWS = 2048
 _MIN_ROWS_PER_THREAD = 256
+
+
+def _all_or_nothing(fit):
+    """Decorates a method that fits: if it raises (an error, or an interrupt
+    outside the driver, see ``_solvers.run``), the estimator's attributes are
+    put back as they were, so the previous fitted state stays whole (or the
+    estimator stays unfitted): never old weights with new ``n_features_in_``."""
+
+    @functools.wraps(fit)
+    def fit_or_restore(self, *args, **kwargs):
+        state = self.__dict__.copy()
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    return fit_or_restore
 
 
 class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -91,7 +107,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         to fit in less memory. The result depends on it only through
         floating-point summation order. Training uses as many threads as
         BLAS is allowed (``threadpoolctl.threadpool_limits`` and joblib's
-        limits are respected), each with one BLAS thread.
+        limits are respected), each with one BLAS thread; fits running at
+        once in several threads share that setting and do not change each
+        other's thread count.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot-uniform initialisation of the weights. Pass an int
@@ -330,8 +348,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         # rows to share.
         if X.shape[0] < 2 * _MIN_ROWS_PER_THREAD:
             return 1
-        blas = threadpoolctl.threadpool_info()
-        limit = min((lib["num_threads"] for lib in blas if lib["user_api"] == "blas"), default=1)
+        limit = _objective.BLAS.outside_threads()
         return max(1, min(limit, X.shape[0] // _MIN_ROWS_PER_THREAD))
 
     def _params(self, dtype=None):
@@ -413,6 +430,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     # ------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
+    @_all_or_nothing
     def fit(self, X, y=None):
         """Fit the model to ``X`` by L-BFGS on the contractive objective.
 
@@ -428,6 +446,30 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         -------
         self : object
             Fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If the objective or the parameters become non-finite (the data
+            or the penalties too large for the dtype); the message says
+            which overflowed.
+
+        Warns
+        -----
+        ConvergenceWarning
+            On every ending other than convergence or early stopping: the
+            iteration or evaluation budget reached, or L-BFGS-B stopping
+            abnormally (its status and message are in the warning).
+
+        Notes
+        -----
+        An interrupt (``KeyboardInterrupt``, Ctrl-C) while L-BFGS runs ends
+        the fit as in MLP's stochastic solvers: a warning "Training
+        interrupted by user." and the last iterate kept (the best
+        validation iterate with ``early_stopping``), ``loss_`` being its
+        objective. An error or an interrupt at any other moment propagates
+        and leaves the estimator as it was before the call: fitted with the
+        previous model, or unfitted.
         """
         warm = self.warm_start and hasattr(self, "components_")
         X = self._validate_X(X, reset=not warm)
@@ -443,28 +485,25 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, X_val = train_test_split(
                 X, test_size=self.validation_fraction, random_state=random_state
             )
-        workspace = _objective.Workspace(self._n_threads(X))
-        fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
-        progress = self._progress(X, X_val, fun)
-        with workspace:
-            result = _solvers.lbfgs(
-                fun, theta0, progress, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol
+        with _objective.Workspace(self._n_threads(X)) as workspace:
+            fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
+            fun.diagnose = functools.partial(self._overflow_advice, X, fun)
+            progress = self._progress(X, X_val, fun)
+            J0 = fun(theta0)[0]
+            _solvers.check_finite(theta0, J0, "before L-BFGS starts", progress.diagnose)
+            result = _solvers.run(
+                _solvers.lbfgs,
+                fun,
+                theta0,
+                progress,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
             )
-        if result.status == 1:
-            warnings.warn(
-                "L-BFGS stopped before convergence: the iteration (max_iter="
-                f"{self.max_iter}) or evaluation (max_fun={self.max_fun}) "
-                "budget was reached. Increase max_iter or max_fun, or scale "
-                "the data.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-
-        theta, self.loss_ = result.theta, result.loss
-        if progress.best_theta is not None:  # early stopping: the best iterate
-            theta = progress.best_theta
-            self.loss_ = progress.loss_curve[progress.best_iteration - 1]
+            theta, loss = _solvers.returned(result, progress, fun)
+        _solvers.warn_unless_converged(result, "L-BFGS")
         self._set_fitted(theta, n_features, X.dtype)
+        self.loss_ = loss
         self.loss_curve_ = progress.loss_curve
         self.n_iter_ = result.n_iter
         if self.early_stopping:
@@ -472,7 +511,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             self.best_validation_score_ = progress.best_score
         if self.verbose:
             reason = result.message
-            if result.status == 99:
+            if result.status == _solvers.STOPPED:
                 reason = f"validation score not improved for {self.n_iter_no_change} iterations"
             summary = f"L-BFGS stopped after {self.n_iter_} iterations ({reason}) in "
             summary += f"{progress.elapsed:.2f} s; returned parameters: "
@@ -501,6 +540,24 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
             details=details,
+            diagnose=fun.diagnose,
+        )
+
+    def _overflow_advice(self, X, fun, theta, J):
+        """What overflowed, from the reconstruction at the last finite parameters."""
+        if not np.all(np.isfinite(theta)):
+            theta, J = fun.finite
+        with np.errstate(over="ignore", invalid="ignore"):
+            rec = self._mean_reconstruction(X, theta)
+        if not np.isfinite(rec):
+            return (
+                f"The reconstruction loss overflowed (the largest |X| is {abs(X).max():.3g}): "
+                "scale X, for example with StandardScaler."
+            )
+        return (
+            f"The reconstruction loss is {rec:.3g} and the penalties add {J - rec:.3g} "
+            f"(contraction={self.contraction:g}, alpha={self.alpha:g}, "
+            f"hessian_penalty={self.hessian_penalty:g}): lower them."
         )
 
     def _set_fitted(self, theta, n_features, dtype):
