@@ -132,12 +132,13 @@ class LastEvaluation:
     """Wraps the objective ``theta -> (J, grad)`` and remembers its last
     evaluation: L-BFGS's callback gets the iterate but not its gradient, and
     the objective at the returned parameters is often the last one computed.
-    Refuses to evaluate non-finite parameters (see :func:`check_finite`);
-    ``finite`` is the last ``(theta, J)`` evaluated, for ``diagnose``."""
+    Refuses to evaluate non-finite parameters (see :func:`check_finite`,
+    with the ``diagnose`` the caller sets); ``finite`` is the last
+    ``(theta, J)`` evaluated, for ``diagnose``."""
 
-    def __init__(self, fun, diagnose=None):
+    def __init__(self, fun):
         self.fun = fun
-        self.diagnose = diagnose
+        self.diagnose = None
         self.theta = None
         self.finite = None
 
@@ -158,7 +159,7 @@ class Result:
     """What a driver returns: the parameters, their objective, how it ended."""
 
     theta: np.ndarray
-    loss: float
+    loss: float  # the driver's own value: fits use returned() instead
     n_iter: int
     status: int
     message: str
