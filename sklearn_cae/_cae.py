@@ -9,14 +9,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-import threadpoolctl
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -30,6 +28,25 @@ _MAX_CHUNK_ROWS = 2048
 _AUTO_BATCH_SIZE = 200
 _SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 _MIN_ROWS_PER_THREAD = 256
+
+
+def _all_or_nothing(fit):
+    """Decorates a method that fits: if it raises (an error, or an interrupt
+    outside the driver, see ``_solvers.run``), the estimator's attributes are
+    put back as they were, so the previous fitted state stays whole (or the
+    estimator stays unfitted): never old weights with new ``n_features_in_``."""
+
+    @functools.wraps(fit)
+    def fit_or_restore(self, *args, **kwargs):
+        state = self.__dict__.copy()
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    return fit_or_restore
 
 
 class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -101,7 +118,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         to fit in less memory. The result depends on it only through
         floating-point summation order. Training uses as many threads as
         BLAS is allowed (``threadpoolctl.threadpool_limits`` and joblib's
-        limits are respected), each with one BLAS thread.
+        limits are respected), each with one BLAS thread; fits running at
+        once in several threads share that setting and do not change each
+        other's thread count.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot-uniform initialisation of the weights. Pass an int
@@ -403,8 +422,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         # rows to share.
         if X.shape[0] < 2 * _MIN_ROWS_PER_THREAD:
             return 1
-        blas = threadpoolctl.threadpool_info()
-        limit = min((lib["num_threads"] for lib in blas if lib["user_api"] == "blas"), default=1)
+        limit = _objective.BLAS.outside_threads()
         return max(1, min(limit, X.shape[0] // _MIN_ROWS_PER_THREAD))
 
     def _params(self, dtype=None):
@@ -442,11 +460,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
         )
 
-    def _make_objective(self, X, random_state, workspace=None, alpha=None):
+    def _make_objective(self, X, random_state, workspace=None, batch_of=None):
         """The objective on the rows ``X``: ``theta -> (J, grad)``.
 
-        ``alpha`` replaces ``self.alpha`` (Adam scales it per batch).
+        ``batch_of``: ``X`` is a minibatch of data with that many rows; its
+        ``alpha`` term is scaled by ``len(X) / batch_of``, so that the
+        batches' objectives average to the objective on all rows.
         """
+        alpha = self.alpha if batch_of is None else self.alpha * X.shape[0] / batch_of
         n_threads = 1 if workspace is None else workspace.n_threads
         fun = functools.partial(
             _objective.loss_and_grad,
@@ -456,7 +477,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             loss=self.loss,
             tied=self.tied_weights,
             contraction=float(self.contraction),
-            alpha=float(self.alpha if alpha is None else alpha),
+            alpha=float(alpha),
             chunk_rows=self._chunk_rows(X, n_threads),
             workspace=workspace,
         )
@@ -464,7 +485,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             return fun
         # Drawn once per call: every L-BFGS evaluation sees the same
         # corruptions, every Adam batch new ones.
-        self._corruption_seed = int(random_state.randint(np.iinfo(np.int32).max))
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        if batch_of is None:  # the corruptions of the objective loss_ reports
+            self._corruption_seed = seed
         # One corruption at a time: the dense chunk, its noise and ~8 (rows, k)
         # temporaries.
         row_bytes = X.dtype.itemsize * (8 * self.n_components + 2 * X.shape[1])
@@ -477,7 +500,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             hessian_penalty=float(self.hessian_penalty),
             n_corruptions=self.n_corruptions,
             corruption_std=float(self.corruption_std),
-            seed=self._corruption_seed,
+            seed=seed,
             chunk_rows=self._rows_in_working_memory(row_bytes),
         )
 
@@ -490,6 +513,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     # ------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
+    @_all_or_nothing
     def fit(self, X, y=None):
         """Fit the model to ``X`` by minimising the contractive objective.
 
@@ -505,11 +529,37 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         -------
         self : object
             Fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If the objective or the parameters become non-finite (the data
+            or the penalties too large for the dtype); the message says
+            which overflowed.
+
+        Warns
+        -----
+        ConvergenceWarning
+            On every ending other than convergence or early stopping: the
+            iteration or evaluation budget reached (the epoch budget for
+            Adam), or L-BFGS-B stopping abnormally (its status and message
+            are in the warning).
+
+        Notes
+        -----
+        An interrupt (``KeyboardInterrupt``, Ctrl-C) while L-BFGS or Adam runs ends
+        the fit as in MLP's stochastic solvers: a warning "Training
+        interrupted by user." and the last iterate kept (the best
+        validation iterate with ``early_stopping``), ``loss_`` being its
+        objective. An error or an interrupt at any other moment propagates
+        and leaves the estimator as it was before the call: fitted with the
+        previous model, or unfitted.
         """
         return self._fit(X, incremental=False)
 
     @available_if(lambda est: est.solver == "adam")
     @_fit_context(prefer_skip_nested_validation=True)
+    @_all_or_nothing
     def partial_fit(self, X, y=None):
         """One epoch of Adam over ``X``, continuing from the current state.
 
@@ -532,6 +582,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         -------
         self : object
             Fitted estimator.
+
+        Notes
+        -----
+        As MLP's ``partial_fit``: no early stopping and no
+        ConvergenceWarning; ``loss_`` is the pass's epoch loss (the mean of
+        its minibatches' objectives). An interrupt or an error leaves the
+        estimator as :meth:`fit` does.
         """
         return self._fit(X, incremental=True)
 
@@ -553,44 +610,39 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, X_val = train_test_split(
                 X, test_size=self.validation_fraction, random_state=random_state
             )
-        workspace = _objective.Workspace(self._n_threads(X))
-        with workspace:
+        with _objective.Workspace(self._n_threads(X)) as workspace:
+            # The objective on all rows: what L-BFGS minimises, and for both
+            # solvers what loss_ reports at the returned parameters.
+            fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
+            fun.diagnose = functools.partial(self._overflow_advice, X, fun)
+            progress = self._progress(X, X_val, fun)
             if self.solver == "lbfgs":
                 self._adam_state = None  # Adam's moments belong to other parameters
-                fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
-                progress = self._progress(X, X_val, fun)
-                result = _solvers.lbfgs(
-                    fun, theta, progress, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol
+                J0 = fun(theta)[0]
+                _solvers.check_finite(theta, J0, "before L-BFGS starts", progress.diagnose)
+                result = _solvers.run(
+                    _solvers.lbfgs,
+                    fun,
+                    theta,
+                    progress,
+                    max_iter=self.max_iter,
+                    max_fun=self.max_fun,
+                    tol=self.tol,
                 )
             else:
-                progress = self._progress(X, X_val)
                 result = self._adam(X, theta, random_state, workspace, progress, incremental)
-            theta, self.loss_ = result.theta, result.loss
-            if progress.best_theta is not None:  # early stopping: the best iterate
-                theta = progress.best_theta
-                self.loss_ = progress.loss_curve[progress.best_iteration - 1]
-            if self.solver == "adam" and not incremental:
-                # The objective at the returned parameters, not the epoch's
-                # mean over batches.
-                self.loss_ = self._make_objective(X, random_state, workspace)(theta)[0]
-        if result.status == 1 and not incremental:
-            if self.solver == "lbfgs":
-                budget = f"the iteration (max_iter={self.max_iter}) or evaluation (max_fun="
-                budget += f"{self.max_fun}) budget was reached. Increase max_iter or max_fun"
+            if incremental and result.status != _solvers.INTERRUPTED:
+                # MLP's epoch loss: no extra pass over the chunk.
+                theta, loss = result.theta, result.loss
             else:
-                budget = f"the epoch budget (max_iter={self.max_iter}) was reached. Increase "
-                budget += "max_iter or learning_rate_init"
-            warnings.warn(
-                f"{_SOLVER_NAMES[self.solver]} stopped before convergence: {budget}, or scale "
-                "the data.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-
+                theta, loss = _solvers.returned(result, progress, fun)
+        if not incremental:
+            _solvers.warn_unless_converged(result, _SOLVER_NAMES[self.solver])
         self._set_fitted(theta, n_features, X.dtype)
+        self.loss_ = loss
         self._random_state = random_state
         if incremental and hasattr(self, "loss_curve_"):
-            self.loss_curve_ += progress.loss_curve
+            self.loss_curve_ = self.loss_curve_ + progress.loss_curve
             self.n_iter_ += result.n_iter
         else:
             self.loss_curve_ = progress.loss_curve
@@ -632,17 +684,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         )
 
         def fun(theta, rows):
-            # alpha's term scaled so that the batches' objectives average to
-            # the objective on all n_samples rows.
-            Xb = X[rows]
-            alpha = self.alpha * Xb.shape[0] / n_samples
-            return self._make_objective(Xb, random_state, workspace, alpha)(theta)
+            return self._make_objective(X[rows], random_state, workspace, n_samples)(theta)
 
-        result = _solvers.adam(
+        result = _solvers.run(
+            _solvers.adam,
             fun,
             theta,
-            optimizer,
             progress,
+            optimizer=optimizer,
             n_samples=n_samples,
             batch_size=batch_size,
             shuffle=self.shuffle,
@@ -654,7 +703,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     def _print_summary(self, X, theta, result, progress):
         reason = result.message
-        if result.status == 99:
+        if result.status == _solvers.STOPPED:
             reason = f"validation score not improved for {self.n_iter_no_change} iterations"
         summary = f"{_SOLVER_NAMES[self.solver]} stopped after {result.n_iter} iterations "
         summary += f"({reason}) in {progress.elapsed:.2f} s; returned parameters: "
@@ -665,9 +714,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         summary += f"objective {self.loss_:.8f}, reconstruction {rec:.8f}"
         print(summary)
 
-    def _progress(self, X, X_val, fun=None):
+    def _progress(self, X, X_val, fun):
         """The per-iteration bookkeeping: loss curve, early stopping, verbose
-        lines (with details of ``fun``'s last evaluation, if given)."""
+        lines (for L-BFGS with details of ``fun``'s last evaluation)."""
 
         def details(theta, J):
             rec = self._mean_reconstruction(X, theta)
@@ -683,8 +732,26 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             n_iter_no_change=self.n_iter_no_change,
             verbose=bool(self.verbose),
             # Adam's lines add no full pass over the data.
-            details=None if fun is None else details,
+            details=details if self.solver == "lbfgs" else None,
+            diagnose=fun.diagnose,
             stop_on_loss=self.solver == "adam",
+        )
+
+    def _overflow_advice(self, X, fun, theta, J):
+        """What overflowed, from the reconstruction at the last finite parameters."""
+        if not np.all(np.isfinite(theta)):
+            theta, J = fun.finite
+        with np.errstate(over="ignore", invalid="ignore"):
+            rec = self._mean_reconstruction(X, theta)
+        if not np.isfinite(rec):
+            return (
+                f"The reconstruction loss overflowed (the largest |X| is {abs(X).max():.3g}): "
+                "scale X, for example with StandardScaler."
+            )
+        return (
+            f"The reconstruction loss is {rec:.3g} and the penalties add {J - rec:.3g} "
+            f"(contraction={self.contraction:g}, alpha={self.alpha:g}, "
+            f"hessian_penalty={self.hessian_penalty:g}): lower them."
         )
 
     def _set_fitted(self, theta, n_features, dtype):
