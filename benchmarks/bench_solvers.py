@@ -1,6 +1,6 @@
 """Adam against L-BFGS: objective versus time, side by side in one run.
 
-    PYTHONPATH=$PWD python benchmarks/bench_solvers.py [--sizes 5000 20000 60000]
+    PYTHONPATH=$PWD python benchmarks/bench_solvers.py [--sizes 5000 20000 50000]
         [--figure benchmarks/figures/solvers.png]
     PYTHONPATH=$PWD python benchmarks/bench_solvers.py --sweep   # batch size x learning rate
     PYTHONPATH=$PWD python benchmarks/bench_solvers.py --epoch-ratio --sizes 20000
@@ -96,7 +96,7 @@ class Recorder:
         return cae
 
     def time_to(self, target):
-        reached = [t for t, J in zip(self.times, self.objectives) if J <= target]
+        reached = [t for t, J in zip(self.times, self.objectives, strict=True) if J <= target]
         return reached[0] if reached else np.nan
 
 
@@ -152,7 +152,7 @@ def plot(curves, path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(curves), figsize=(4.5 * len(curves), 3.6), squeeze=False)
-    for ax, (N, (lbfgs, adam)) in zip(axes[0], curves.items()):
+    for ax, (N, (lbfgs, adam)) in zip(axes[0], curves.items(), strict=True):
         ax.plot(lbfgs.times, lbfgs.objectives, label="L-BFGS (per iteration)")
         ax.plot(adam.times, adam.objectives, "o-", ms=3, label="Adam (per epoch)")
         ax.axhline(lbfgs.objectives[-1], color="gray", ls=":", lw=1, label="L-BFGS-100")
@@ -235,7 +235,7 @@ def epoch_ratio(N, batch_sizes=(64, 128, 200, 256, 512), repeats=5):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 60000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 50000])
     parser.add_argument("--figure", default="benchmarks/figures/solvers.png")
     parser.add_argument("--max-epochs", type=int, default=50)
     parser.add_argument("--sweep", action="store_true")
