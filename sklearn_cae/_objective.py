@@ -19,9 +19,13 @@ The parameters travel as one flat float64 vector ``theta`` (what L-BFGS
 sees): ``[W.ravel(), b, D.ravel() (untied only), c]``.
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from ._activations import ACTIVATIONS, ZERO_CURVATURE
 
@@ -117,18 +121,65 @@ def mean_reconstruction_loss(X, *args):
     return reconstruction_loss_sum(X, *args) / X.shape[0]
 
 
+def _blas_threads_now():
+    blas = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    return min(blas, default=1)
+
+
+class _BlasHold:
+    """Which workspace holds the process's BLAS libraries at one thread.
+
+    OpenBLAS's thread count is process-wide and threadpoolctl lets one
+    thread at a time change it, so concurrent fits share one limit: the
+    first workspace to need it takes it (``with threadpool_limits``, entered
+    and left in its fit's thread) and the others run under it; when the
+    holder leaves, the next evaluation of another fit takes it again. The
+    count a fit sees before entering is the one from outside every fit.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._holder = None
+        self._outside = None
+
+    def outside_threads(self):
+        """BLAS threads as the user (threadpoolctl, joblib) allows them,
+        whatever fits run at this moment."""
+        with self._lock:
+            return self._outside if self._holder is not None else _blas_threads_now()
+
+    def take(self, workspace):
+        """Limit BLAS to one thread for ``workspace`` unless another holds it;
+        returns the entered limiter, or None."""
+        with self._lock:
+            if self._holder is not None:
+                return None
+            self._outside = _blas_threads_now()
+            limiter = threadpool_limits(limits=1, user_api="blas").__enter__()
+            self._holder = workspace
+            return limiter
+
+    def release(self, limiter):
+        with self._lock:
+            self._holder = None
+            limiter.__exit__(None, None, None)
+
+
+BLAS = _BlasHold()
+
+
 class Workspace:
     """Buffers, worker threads and BLAS settings reused across the
     evaluations of one fit.
 
     Create one per fit (``with Workspace(n) as ws:``) and pass it to
     :func:`loss_and_grad`; never share it between concurrent fits. Inside
-    the block every BLAS library keeps one thread and an evaluation deals
-    its rows to ``n_threads`` threads (the caller is one of them), each
-    running its share's matrix products and elementwise work on its own
-    buffers, so both kinds of work use every core. The split of rows
-    between threads is fixed, so results are reproducible for a given
-    ``n_threads``.
+    the block every BLAS library keeps one thread (shared with concurrent
+    fits, see :class:`_BlasHold`) and an evaluation deals its rows to
+    ``n_threads`` threads (the caller is one of them), each running its
+    share's matrix products and elementwise work on its own buffers, so both
+    kinds of work use every core. The split of rows between threads is
+    fixed, so results are reproducible for a given ``n_threads``.
 
     One BLAS thread per worker also means no BLAS thread is ever idle:
     OpenBLAS's idle threads spin for about 0.1 s after a multi-threaded
@@ -146,7 +197,8 @@ class Workspace:
         self.n_threads = n_threads
         self._buffers = {}
         self._executor = None
-        self._limit = None
+        self._active = False
+        self._limiter = None
 
     def buffer(self, key, shape, dtype):
         """An uninitialised array reused between calls with the same key."""
@@ -157,29 +209,32 @@ class Workspace:
 
     def map(self, fun, n_tasks):
         """``[fun(0), ..., fun(n_tasks - 1)]``, on up to ``n_threads`` threads."""
+        if self._active and self._limiter is None:
+            self._limiter = BLAS.take(self)
         if n_tasks == 1:
             return [fun(0)]
         if self._executor is None:
-            from concurrent.futures import ThreadPoolExecutor
-
             self._executor = ThreadPoolExecutor(self.n_threads - 1)
         futures = [self._executor.submit(fun, task) for task in range(1, n_tasks)]
-        first = fun(0)
+        try:
+            first = fun(0)
+        finally:  # an interrupt must not leave tasks writing the buffers
+            wait(futures)
         return [first] + [future.result() for future in futures]
 
     def __enter__(self):
-        from threadpoolctl import threadpool_limits
-
-        self._limit = threadpool_limits(limits=1, user_api="blas")
+        self._active = True
+        self._limiter = BLAS.take(self)
         return self
 
     def __exit__(self, *exc_info):
+        self._active = False
         if self._executor is not None:
             self._executor.shutdown()
             self._executor = None
-        if self._limit is not None:
-            self._limit.restore_original_limits()
-            self._limit = None
+        if self._limiter is not None:
+            BLAS.release(self._limiter)
+            self._limiter = None
         self._buffers.clear()
 
 
@@ -216,14 +271,14 @@ def finish(sums, theta, n_samples, n_features, n_components, tied, alpha):
     """``(J, grad)`` from the row sums ``(J_sum, grad_sum)`` of
     :func:`loss_and_grad_sums` over all ``n_samples`` rows: adds the L2
     term ``0.5 * alpha * (||W||^2 [+ ||D||^2 if untied])`` and divides by
-    ``n_samples``. Returns a new float64 gradient."""
+    ``n_samples``. The gradient sum becomes the gradient, in place."""
     J, grad = sums
-    grad = grad / n_samples
-    theta = np.asarray(theta, dtype=np.float64)
-    n_weights = n_features * n_components * (1 if tied else 2)  # W and D lead theta
-    weights = theta[:n_weights]
-    grad[:n_weights] += (alpha / n_samples) * weights
-    J += 0.5 * alpha * float(weights @ weights)
+    grad /= n_samples
+    if alpha:
+        n_weights = n_features * n_components * (1 if tied else 2)  # W and D lead theta
+        weights = np.asarray(theta[:n_weights], dtype=np.float64)
+        grad[:n_weights] += (alpha / n_samples) * weights
+        J += 0.5 * alpha * float(weights @ weights)
     return J / n_samples, grad
 
 
@@ -350,9 +405,8 @@ def loss_and_grad_sums(
         gc += part[4]
         sum_F1sq += part[5]
 
-    W, s = (x.astype(np.float64, copy=False) for x in (W, s))
-    J = rec + contraction * float(sum_F1sq @ s)
-    gW += (2.0 * contraction) * sum_F1sq[:, None] * W
+    J = rec + contraction * float(sum_F1sq @ s.astype(np.float64))
+    gW += W * ((2.0 * contraction) * sum_F1sq)[:, None]
     return J, grad
 
 

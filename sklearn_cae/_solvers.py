@@ -6,14 +6,45 @@ on all rows, :func:`adam` calls ``fun(theta, rows) -> (J, grad)`` on one
 minibatch of rows at a time. Neither knows the estimator nor where the rows
 live: after each iteration (an epoch for Adam) it reports the iterate to a
 :class:`Progress`, which keeps the loss curve, decides when training has
-stalled and prints the verbose lines, the same way for every driver.
+stalled, prints the verbose lines and refuses non-finite values, the same
+way for every driver.
+
+How a fit ends is the same for every driver too: :func:`run` turns a
+KeyboardInterrupt into an ending at the last iterate, :func:`returned`
+gives the parameters to keep and their objective (recomputed, never the
+driver's word for it), and :func:`warn_unless_converged` warns on every
+ending other than convergence, early stopping or an interrupt.
 """
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+
+#: ``Result.status`` values every driver shares (scipy's codes for L-BFGS-B);
+#: any other status is an abnormal ending.
+CONVERGED, BUDGET, STOPPED, INTERRUPTED = 0, 1, 99, -1
+
+
+def check_finite(theta, J, when, diagnose=None):
+    """Raise a ValueError if the objective ``J`` or the parameters are not finite.
+
+    ``when`` says where (e.g. "at iteration 3"); ``diagnose(theta, J)``
+    returns what overflowed and what to do. Every driver's iterates pass
+    here (through :meth:`Progress.update`), and every point it evaluates
+    through :class:`LastEvaluation`.
+    """
+    if not np.all(np.isfinite(theta)):
+        what = "The solver produced non-finite parameter weights (a step overflowed)"
+    elif not np.isfinite(J):
+        what = f"The objective is {J}"
+    else:
+        return
+    advice = "" if diagnose is None else " " + diagnose(theta, J)
+    raise ValueError(f"{what} {when}.{advice}")
 
 
 class Progress:
@@ -34,6 +65,9 @@ class Progress:
     details : callable or None
         ``(theta, J) -> str``: what a verbose line adds after the
         objective.
+    diagnose : callable or None
+        ``(theta, J) -> str``: what overflowed and what to do, for the
+        error :func:`check_finite` raises.
     stop_on_loss : bool
         Without ``validation_score``, stall on the objective itself.
     """
@@ -46,6 +80,7 @@ class Progress:
         n_iter_no_change=10,
         verbose=False,
         details=None,
+        diagnose=None,
         stop_on_loss=False,
     ):
         self.validation_score = validation_score
@@ -54,6 +89,8 @@ class Progress:
         self.n_iter_no_change = n_iter_no_change
         self.verbose = verbose
         self.details = details
+        self.diagnose = diagnose
+        self.last_theta = None
         self.loss_curve = []
         self.validation_scores = []
         self.best_score = -np.inf
@@ -77,6 +114,8 @@ class Progress:
 
     def update(self, theta, J):
         """Record the iterate ``theta`` with objective ``J``; returns whether to stop."""
+        check_finite(theta, J, f"at iteration {self.n_iter + 1}", self.diagnose)
+        self.last_theta = theta.copy()
         self.loss_curve.append(float(J))
         line = f"Iteration {self.n_iter}: objective {J:.8f}"
         if self.verbose and self.details is not None:
@@ -104,20 +143,28 @@ class Progress:
 
 class LastEvaluation:
     """Wraps the objective ``theta -> (J, grad)`` and remembers its last
-    evaluation: L-BFGS's callback gets the iterate but not its gradient."""
+    evaluation: L-BFGS's callback gets the iterate but not its gradient, and
+    the objective at the returned parameters is often the last one computed.
+    Refuses to evaluate non-finite parameters (see :func:`check_finite`,
+    with the ``diagnose`` the caller sets); ``finite`` is the last
+    ``(theta, J)`` evaluated, for ``diagnose``."""
 
     def __init__(self, fun):
         self.fun = fun
+        self.diagnose = None
         self.theta = None
+        self.finite = None
 
     def __call__(self, theta):
-        self.theta, self.value = theta.copy(), self.fun(theta)
+        if self.theta is None or not np.array_equal(theta, self.theta):
+            check_finite(theta, 0.0, "while searching for the next iterate", self.diagnose)
+            self.theta, self.value = None, self.fun(theta)
+            self.theta = theta.copy()
+            self.finite = (self.theta, self.value[0])
         return self.value
 
     def grad_at(self, theta):
-        if self.theta is None or not np.array_equal(theta, self.theta):
-            self(theta)
-        return self.value[1]
+        return self(theta)[1]
 
 
 @dataclass
@@ -125,10 +172,11 @@ class Result:
     """What a driver returns: the parameters, their objective, how it ended."""
 
     theta: np.ndarray
-    loss: float
+    loss: float  # the driver's own value: fits use returned() instead
     n_iter: int
     status: int
     message: str
+    advice: str = ""  # for a non-converged ending: what was reached, what to raise
 
 
 def lbfgs(fun, theta0, progress, *, max_iter, max_fun, tol):
@@ -151,7 +199,20 @@ def lbfgs(fun, theta0, progress, *, max_iter, max_fun, tol):
         callback=callback,
         options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
     )
-    return Result(result.x, float(result.fun), int(result.nit), int(result.status), result.message)
+    # result.fun may be a rejected line-search trial's: see returned().
+    advice = ""
+    if result.status == BUDGET:
+        reached = "max_iter" if result.nit >= max_iter else "max_fun"
+        number = {"max_iter": f"{max_iter} iterations", "max_fun": f"{max_fun} evaluations"}
+        advice = f"It reached {reached}={number[reached]}; increase {reached} to train longer."
+    elif result.status not in (CONVERGED, STOPPED):
+        advice = (
+            "The line search found no step that lowers the objective; the returned "
+            "parameters are the last accepted iterate and loss_ is their objective."
+        )
+    return Result(
+        result.x, float(result.fun), int(result.nit), int(result.status), result.message, advice
+    )
 
 
 class Adam:
@@ -165,6 +226,10 @@ class Adam:
         v = beta_2 v + (1 - beta_2) g^2
         theta -= learning_rate_init sqrt(1 - beta_2^t) / (1 - beta_1^t)
                  * m / (sqrt(v) + epsilon)
+
+    ``state`` is the dict ``{"t", "m", "v"}`` (builtins and arrays only, so
+    an estimator can keep it and still persist with skops); pass a
+    previous one to continue from it.
     """
 
     def __init__(
@@ -175,37 +240,31 @@ class Adam:
         beta_2=0.999,
         epsilon=1e-8,
         dtype=np.float64,
+        state=None,
     ):
         self.learning_rate_init = learning_rate_init
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.t = 0
-        self.m, self.v = np.zeros(n_params, dtype), np.zeros(n_params, dtype)
+        if state is None:
+            state = {"t": 0, "m": np.zeros(n_params, dtype), "v": np.zeros(n_params, dtype)}
+        self.state = state
         self._step = np.empty(n_params, dtype)  # the one temporary, reused
 
     def update(self, theta, grad):
         """One step: move ``theta`` (in place) along the gradient ``grad``."""
-        self.t += 1
-        m, v, step = self.m, self.v, self._step
+        self.state["t"] = t = self.state["t"] + 1
+        m, v, step = self.state["m"], self.state["v"], self._step
         m *= self.beta_1
         m += np.multiply(grad, 1.0 - self.beta_1, out=step)
         v *= self.beta_2
         np.square(grad, out=step)
         step *= 1.0 - self.beta_2
         v += step
-        rate = self.learning_rate_init * np.sqrt(1.0 - self.beta_2**self.t)
-        rate /= 1.0 - self.beta_1**self.t
+        rate = self.learning_rate_init * np.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         np.sqrt(v, out=step)
         step += self.epsilon
         np.divide(m, step, out=step)
         step *= rate
         theta -= step
-
-    def __getstate__(self):  # the temporary need not be pickled
-        return {key: value for key, value in self.__dict__.items() if key != "_step"}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._step = np.empty_like(self.m)
 
 
 def minibatches(n_samples, batch_size, shuffle, random_state):
@@ -218,18 +277,20 @@ def minibatches(n_samples, batch_size, shuffle, random_state):
         yield (slice(start, stop) if order is None else order[start:stop]), stop - start
 
 
-def adam(fun, theta, optimizer, progress, *, epoch, max_iter):
+def adam(fun, theta0, progress, *, optimizer, epoch, max_iter):
     """Minibatch Adam on ``fun(theta, rows) -> (J, grad)``: ``max_iter`` epochs.
 
     An epoch visits the rows once, in the minibatches ``epoch()`` yields
     as ``(rows, n_rows)`` pairs (see :func:`minibatches`; ``rows`` is only
     passed on to ``fun``), with one ``optimizer.update`` per batch.
-    ``theta`` is updated in place, so it always holds the last iterate.
+    ``theta0`` is updated in place, so it always holds the last iterate.
     After each epoch :meth:`Progress.update` gets the mean of the batches'
     objectives weighted by their rows (MLP's epoch loss); training stops
-    when it says so (status 0) or after ``max_iter`` epochs (status 1).
-    Returns a :class:`Result` whose ``loss`` is the last epoch's loss.
+    when it says so (CONVERGED when the loss stalled, STOPPED when the
+    validation score did) or after ``max_iter`` epochs (BUDGET). The
+    Result's ``loss`` is the last epoch loss.
     """
+    theta = theta0
     epoch_loss = np.nan
     for _ in range(max_iter):
         epoch_loss, n_samples = 0.0, 0
@@ -240,10 +301,55 @@ def adam(fun, theta, optimizer, progress, *, epoch, max_iter):
             n_samples += n_rows
         epoch_loss /= n_samples
         if progress.update(theta, epoch_loss):
+            score = "loss" if progress.validation_score is None else "validation score"
+            status = CONVERGED if score == "loss" else STOPPED
             message = (
-                f"the score did not improve by at least tol for "
+                f"the {score} did not improve by at least tol for "
                 f"{progress.n_iter_no_change} consecutive epochs"
             )
-            return Result(theta, epoch_loss, progress.n_iter, 0, message)
+            return Result(theta, epoch_loss, progress.n_iter, status, message)
     message = f"maximum number of epochs (max_iter={max_iter}) reached"
-    return Result(theta, epoch_loss, max_iter, 1, message)
+    advice = f"It reached max_iter={max_iter} epochs; increase max_iter to train longer."
+    return Result(theta, epoch_loss, max_iter, BUDGET, message, advice)
+
+
+def run(driver, fun, theta0, progress, **options):
+    """``driver(fun, theta0, progress, **options)``; a KeyboardInterrupt ends it
+    at the last iterate, as MLP's stochastic solvers do: a warning "Training
+    interrupted by user." and a Result with status INTERRUPTED."""
+    try:
+        return driver(fun, theta0, progress, **options)
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.", stacklevel=2)
+        theta = theta0 if progress.last_theta is None else progress.last_theta
+        message = "Training interrupted by user."
+        return Result(theta, np.nan, progress.n_iter, INTERRUPTED, message)
+
+
+def returned(result, progress, fun):
+    """The parameters a fit keeps and their objective ``(theta, J)``.
+
+    The best validation iterate with early stopping, else the driver's last
+    one. ``J`` is ``fun`` evaluated there (free when it was the last
+    evaluation): a driver's own value may belong to other parameters
+    (scipy's L-BFGS-B returns the last rejected trial's objective after
+    an abnormal ending). Raises if either is not finite.
+    """
+    theta = result.theta if progress.best_theta is None else progress.best_theta
+    J = float(fun(theta)[0])
+    check_finite(theta, J, "at the returned parameters", progress.diagnose)
+    return theta, J
+
+
+def warn_unless_converged(result, solver):
+    """A ConvergenceWarning naming the status and the driver's message on an
+    ending other than convergence, early stopping or an interrupt (as
+    scikit-learn's ``_check_optimize_result`` does for MLP)."""
+    if result.status in (CONVERGED, STOPPED, INTERRUPTED):
+        return
+    warnings.warn(
+        f"{solver} stopped before converging after {result.n_iter} iterations "
+        f"(status={result.status}: {result.message.rstrip(': ')}). {result.advice}",
+        ConvergenceWarning,
+        stacklevel=3,
+    )

@@ -1,6 +1,8 @@
 import os
 import sys
 
+import pytest
+
 # scikit-learn's check_array_api_input (run by parametrize_with_checks) only
 # runs when SciPy's array API support is on, which SciPy reads once, at
 # import: switch it on before anything imports SciPy, so the check runs
@@ -16,3 +18,32 @@ def pytest_configure(config):
     # pyproject.toml because naming the category there imports scikit-learn,
     # and so SciPy, before the line above runs.
     config.addinivalue_line("filterwarnings", "ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture
+def interrupt_at(monkeypatch):
+    """``interrupt_at(n)``: the n-th objective evaluation from now is
+    interrupted by a timer thread calling ``_thread.interrupt_main``, as
+    Ctrl-C would (the interrupt lands in the main thread, which runs fit)."""
+    import _thread
+    import threading
+
+    from sklearn_cae import _objective
+
+    def interrupt_at(n):
+        original = _objective.loss_and_grad
+        calls = []
+
+        def loss_and_grad(theta, X, **kwargs):
+            calls.append(1)
+            if len(calls) == n:
+                timer = threading.Timer(0.0, _thread.interrupt_main)
+                timer.start()
+                timer.join()
+                for _ in range(1000):  # the interrupt lands in this loop
+                    pass
+            return original(theta, X, **kwargs)
+
+        monkeypatch.setattr(_objective, "loss_and_grad", loss_and_grad)
+
+    return interrupt_at

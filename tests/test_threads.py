@@ -1,0 +1,152 @@
+"""Fits in any thread: the same model, BLAS at one thread inside every fit,
+concurrent fits independent of each other, BLAS limits restored however a
+fit ends. (Speed follows from the BLAS setting: benchmarks/bench_threads.py
+measures it.)"""
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from sklearn_cae import ContractiveAutoencoder, _objective
+
+# 600 rows: enough for two threads per evaluation (256 rows each at least).
+X = np.random.RandomState(0).rand(600, 10)
+
+
+def _blas_threads():
+    """The thread counts of the BLAS libraries loaded (numpy's, scipy's)."""
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+def _set_blas_threads(n):
+    """Set the BLAS thread count as OPENBLAS_NUM_THREADS would: from a thread
+    that then ends, so no live thread keeps control of OpenBLAS's
+    process-wide count (threadpoolctl lets only that thread change it)."""
+    thread = threading.Thread(target=threadpool_limits, kwargs={"limits": n, "user_api": "blas"})
+    thread.start()
+    thread.join()
+
+
+@pytest.fixture
+def two_blas_threads():
+    """BLAS at two threads whatever the machine."""
+    before = _blas_threads()
+    _set_blas_threads(2)
+    assert _blas_threads() == {2}
+    yield
+    _set_blas_threads(min(before))
+
+
+@pytest.fixture
+def evaluations(monkeypatch):
+    """Per thread name: (BLAS threads, objective threads) at each evaluation."""
+    original = _objective.loss_and_grad
+    seen = {}
+
+    def loss_and_grad(theta, X, **kwargs):
+        blas = _blas_threads()
+        record = (blas.pop() if len(blas) == 1 else blas, kwargs["workspace"].n_threads)
+        seen.setdefault(threading.current_thread().name, []).append(record)
+        return original(theta, X, **kwargs)
+
+    monkeypatch.setattr(_objective, "loss_and_grad", loss_and_grad)
+    return seen
+
+
+def _fit(**params):
+    params = {"n_components": 5, "max_iter": 8, "random_state": 0, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ContractiveAutoencoder(**params).fit(X)
+
+
+def _in_thread(fun, name):
+    out = {}
+    thread = threading.Thread(target=lambda: out.setdefault("value", fun()), name=name)
+    thread.start()
+    thread.join()
+    return out["value"]
+
+
+def test_a_fit_gives_the_same_model_with_the_same_settings_in_any_thread(
+    two_blas_threads, evaluations
+):
+    main = _fit()
+    worker = _in_thread(_fit, "worker")  # after a fit in the main thread
+    np.testing.assert_allclose(worker.components_, main.components_, rtol=0, atol=1e-10)
+    assert worker.loss_ == pytest.approx(main.loss_, rel=1e-10)
+    # The same settings in both: two objective threads, one BLAS thread each
+    # (a BLAS thread more per objective thread made such fits 4x-8x slower).
+    assert set(evaluations["worker"]) == set(evaluations["MainThread"]) == {(1, 2)}
+    assert _blas_threads() == {2}
+
+
+def test_concurrent_fits_each_give_what_they_give_alone(two_blas_threads, evaluations):
+    params = [{"contraction": 0.3}, {"activation": "tanh", "n_components": 4}]
+    alone = _in_thread(lambda: [_fit(**p) for p in params], "alone")
+    settings_alone = set(evaluations.pop("alone"))
+    # Fit 1 decides its thread count while fit 0 is inside its first
+    # evaluation, then both run side by side.
+    inside, meet = threading.Event(), threading.Barrier(2, timeout=30)
+    first = threading.local()
+    original = _objective.loss_and_grad
+
+    def loss_and_grad(theta, X, **kwargs):
+        if not getattr(first, "done", False):
+            first.done = True
+            inside.set()
+            meet.wait()
+        return original(theta, X, **kwargs)
+
+    _objective.loss_and_grad = loss_and_grad
+    results = [None, None]
+
+    def fit(i):
+        if i == 1:
+            inside.wait(30)
+        results[i] = _fit(**params[i])
+
+    threads = [threading.Thread(target=fit, args=(i,), name=f"fit{i}") for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _objective.loss_and_grad = original
+    assert settings_alone == {(1, 2)}
+    # Neither saw the other's BLAS limit as the user's.
+    assert {record[1] for name in ("fit0", "fit1") for record in evaluations[name]} == {2}
+    for result, reference in zip(results, alone, strict=True):
+        np.testing.assert_allclose(result.components_, reference.components_, rtol=0, atol=1e-10)
+    assert _blas_threads() == {2}  # restored, not left at one thread
+    _in_thread(_fit, "after")
+    assert set(evaluations["after"]) == {(1, 2)}  # and no thread kept control
+
+
+@pytest.mark.parametrize("ending", ["returns", "raises", "interrupted"])
+def test_blas_limits_are_restored_however_a_fit_ends(
+    two_blas_threads, evaluations, interrupt_at, ending
+):
+    if ending == "raises":
+        with pytest.raises(ValueError, match="non-finite"):
+            _fit(contraction=1e300)
+    elif ending == "interrupted":
+        interrupt_at(3)
+        with pytest.warns(UserWarning, match="interrupted"):
+            ContractiveAutoencoder(5, random_state=0).fit(X)
+    else:
+        _fit()
+    assert _blas_threads() == {2}
+    _in_thread(_fit, "next")  # a later fit in another thread can still limit BLAS
+    assert set(evaluations["next"]) == {(1, 2)}
+
+
+def test_the_thread_count_respects_the_users_blas_limit():
+    cae = ContractiveAutoencoder()
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert cae._n_threads(X) == 1
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert cae._n_threads(X) == 2
+        assert cae._n_threads(X[:300]) == 1  # too few rows to share
