@@ -784,8 +784,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         with np.errstate(over="ignore", invalid="ignore"):
             rec = self._mean_reconstruction(X, theta)
         if not np.isfinite(rec):
+            largest = float(abs(X).max())  # a float for a dask X too
             return (
-                f"The reconstruction loss overflowed (the largest |X| is {float(abs(X).max()):.3g}): "
+                f"The reconstruction loss overflowed (the largest |X| is {largest:.3g}): "
                 "scale X, for example with StandardScaler."
             )
         return (
