@@ -157,16 +157,6 @@ def _add(*parts):
     return total
 
 
-def score(estimator, X):
-    """``estimator.score(X)`` of a dask array: validated, and the
-    reconstruction summed, block by block on the workers."""
-    X = check_X(estimator, X, reset=False)
-    check_unit_interval(estimator, X)
-    W, b, D, c = estimator._params(X.dtype)
-    args = (estimator.activation, estimator.loss, estimator._chunk_rows(X))
-    return -mean_reconstruction_loss(X, W, b, D, c, *args)
-
-
 class BlockStream:
     """The rows of a dask array for minibatch Adam, one block at a time.
 
@@ -199,6 +189,17 @@ class BlockStream:
             self._block = None  # let the previous block go first
             self._block, self._index = self.X.blocks[i].compute(), i
         return self._block[rows]
+
+
+# ------------------------------------------- scoring (and validation scores)
+def score(estimator, X):
+    """``estimator.score(X)`` of a dask array: validated, and the
+    reconstruction summed, block by block on the workers."""
+    X = check_X(estimator, X, reset=False)
+    check_unit_interval(estimator, X)
+    W, b, D, c = estimator._params(X.dtype)
+    args = (estimator.activation, estimator.loss, estimator._chunk_rows(X))
+    return -mean_reconstruction_loss(X, W, b, D, c, *args)
 
 
 def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
