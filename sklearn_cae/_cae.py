@@ -671,6 +671,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 theta, loss = result.theta, result.loss
             else:
                 theta, loss = _solvers.returned(result, progress, fun)
+        # fun and its diagnose refer to each other: without this, X would
+        # live on until the garbage collector runs (one leaked chunk per
+        # partial_fit call when streaming).
+        fun.diagnose = None
         if not incremental:
             _solvers.warn_unless_converged(result, _SOLVER_NAMES[self.solver])
         self._set_fitted(theta, n_features, X.dtype)

@@ -1,7 +1,9 @@
 """solver="adam" and partial_fit: the update, the epochs, streaming, errors."""
 
+import gc
 import re
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -290,3 +292,19 @@ def test_batch_size_larger_than_the_data_is_clipped_with_a_warning():
 def test_invalid_adam_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         _adam(**params).fit(_data(20))
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_the_data_is_freed_when_the_call_returns(method):
+    # Streaming keeps one chunk in memory only if no reference to a chunk
+    # outlives its call (a reference cycle would keep it until the garbage
+    # collector runs: disabled here so that it cannot hide one).
+    X = _data(100)
+    ref = weakref.ref(X)
+    gc.disable()
+    try:
+        getattr(_adam(max_iter=2), method)(X)
+        del X
+        assert ref() is None
+    finally:
+        gc.enable()
