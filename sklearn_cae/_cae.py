@@ -26,6 +26,7 @@ from ._activations import ACTIVATIONS
 
 _MAX_CHUNK_ROWS = 2048
 _MIN_ROWS_PER_THREAD = 256
+_UNIT_INTERVAL_ULPS = 4
 
 
 class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -62,7 +63,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     loss : {"squared_error", "cross_entropy"}, default="squared_error"
         Reconstruction loss. ``"squared_error"`` pairs with a linear
         output and works on any real data; ``"cross_entropy"`` pairs with a
-        sigmoid output and needs data in ``[0, 1]``.
+        sigmoid output and needs data in ``[0, 1]``: values outside it by
+        at most 4 machine epsilons (the rounding errors of MinMaxScaler)
+        are clipped, larger ones are an error.
 
     tied_weights : bool, default=True
         If True the decoder uses the encoder's weights (``D = W``), as in
@@ -297,14 +300,22 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return X
 
     def _check_unit_interval(self, X):
+        """With ``loss="cross_entropy"``, raise unless ``X`` is in [0, 1] up to
+        rounding: values within ``_UNIT_INTERVAL_ULPS`` machine epsilons of
+        it (MinMaxScaler's output overshoots 1 by up to two) are accepted,
+        and clipped for the loss (``_objective.clip_unit_interval``)."""
         if self.loss != "cross_entropy":
             return
         values = X.data if sp.issparse(X) else X
-        if values.size and (values.min() < 0 or values.max() > 1):
+        if not values.size:
+            return
+        low, high = values.min(), values.max()
+        slack = _UNIT_INTERVAL_ULPS * np.finfo(X.dtype).eps
+        if low < -slack or high > 1 + slack:
             raise ValueError(
                 "loss='cross_entropy' needs X in [0, 1]; got values in "
-                f"[{values.min():g}, {values.max():g}]. Scale X (for example "
-                "with MinMaxScaler) or use loss='squared_error'."
+                f"[{low:.17g}, {high:.17g}]. Scale X (for example with MinMaxScaler) "
+                "or use loss='squared_error'."
             )
 
     def _chunk_rows(self, X, n_threads=1):
@@ -372,6 +383,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def _make_objective(self, X, random_state, workspace=None):
         """The function L-BFGS minimises: ``theta -> (J, grad)``."""
         n_threads = 1 if workspace is None else workspace.n_threads
+        if self.loss == "cross_entropy":
+            X = _objective.clip_unit_interval(X)  # a copy only if a value is outside
         fun = functools.partial(
             _objective.loss_and_grad,
             X=X,

@@ -102,11 +102,27 @@ def jacobian(X, W, b, activation):
     return F1[:, :, None] * W[None, :, :]
 
 
+def clip_unit_interval(X):
+    """``X`` clipped to [0, 1] for the cross-entropy: ``X`` itself if it is
+    inside, else a clipped copy (``X`` may be sparse)."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0 or (values.min() >= 0 and values.max() <= 1):
+        return X
+    if not sp.issparse(X):
+        return np.clip(X, 0, 1)
+    X = X.copy()
+    np.clip(X.data, 0, 1, out=X.data)
+    return X
+
+
 def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
-    """``(1/N) sum_i rec_i`` computed over row chunks (``X`` may be sparse)."""
+    """``(1/N) sum_i rec_i`` computed over row chunks (``X`` may be sparse;
+    for the cross-entropy, clipped to [0, 1])."""
     total = 0.0
     for start in range(0, X.shape[0], chunk_rows):
         Xc = _dense(X[start : start + chunk_rows])
+        if loss == "cross_entropy":
+            Xc = clip_unit_interval(Xc)
         Z = encode(Xc, W, b, activation) @ D + c
         total += float(np.sum(reconstruction_loss(Xc, Z, loss), dtype=np.float64))
     return total / X.shape[0]
