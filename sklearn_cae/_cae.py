@@ -645,7 +645,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         k, n = self.components_.shape
-        if not (isinstance(n_directions, Integral) and 1 <= n_directions <= min(k, n)):
+        is_count = isinstance(n_directions, Integral) and not isinstance(n_directions, bool)
+        if not (is_count and 1 <= n_directions <= min(k, n)):
             raise ValueError(
                 "n_directions must be an int in [1, min(n_components, n_features)] = "
                 f"[1, {min(k, n)}]; got {n_directions!r}."
