@@ -86,15 +86,22 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Maximum number of objective evaluations.
 
     working_memory : float, default=128
-        Upper bound, in MiB, on the temporaries of one objective
-        evaluation (all threads together): rows are processed in chunks
-        that fit in it, so the memory of :meth:`fit` beyond the data and
-        the parameters stays near this bound whatever the number of
-        samples. Chunks are at most 2048 rows whatever the bound; lower it
-        to fit in less memory. The result depends on it only through
-        floating-point summation order. Training uses as many threads as
-        BLAS is allowed (``threadpoolctl.threadpool_limits`` and joblib's
-        limits are respected), each with one BLAS thread.
+        Upper bound, in MiB, on the memory that grows with the number of
+        rows processed at once, all threads together: :meth:`fit`,
+        :meth:`score` and :meth:`tangents` process the rows in chunks that
+        fit in it, so what they allocate beyond the data, their output and
+        arrays the size of the parameters (a few per thread, and L-BFGS's
+        history of 10 pairs) stays within it whatever the number of
+        samples. With ``hessian_penalty``, ``early_stopping`` or
+        ``verbose``, :meth:`fit` gives half of it to the objective's
+        buffers and half to what runs beside them. Chunks of :meth:`fit`
+        are at most 2048 rows whatever the bound; lower it to fit in less
+        memory. The result depends on it only through floating-point
+        summation order. :meth:`transform` and :meth:`jacobian` are not
+        bounded by it: they return arrays as large as their output.
+        Training uses as many threads as BLAS is allowed
+        (``threadpoolctl.threadpool_limits`` and joblib's limits are
+        respected), each with one BLAS thread.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot-uniform initialisation of the weights. Pass an int
@@ -318,22 +325,43 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "or use loss='squared_error'."
             )
 
-    def _chunk_rows(self, X, n_threads=1):
-        # Rows per chunk such that the temporaries of n_threads chunks fit in
-        # working_memory (per thread and row: 5 arrays of k values, and of n
-        # values the decoder's output, the densified sparse row and
-        # cross-entropy's two temporaries), at most _MAX_CHUNK_ROWS, all
-        # chunks of about the same size and every thread getting as many.
+    def _chunk_rows(self, X, n_threads=1, share=1.0):
+        # Rows per chunk of _objective.loss_and_grad such that the temporaries
+        # of n_threads chunks fit in share * working_memory, at most
+        # _MAX_CHUNK_ROWS, all chunks of about the same size and every thread
+        # getting as many. Per thread and row it allocates A, H, F1, dA, F2
+        # (k values each), Z (n), the cross-entropy's three temporaries (n
+        # each), one value of ones and a sparse X's densified row.
         k, n = self.n_components, X.shape[1]
-        row_bytes = X.dtype.itemsize * (5 * k + 4 * n) * n_threads
-        rows = min(self._rows_in_working_memory(row_bytes), _MAX_CHUNK_ROWS)
+        n_row_arrays = 1 + 3 * (self.loss == "cross_entropy")
+        row_bytes = X.dtype.itemsize * (5 * k + n_row_arrays * n + 1)
+        row_bytes = (row_bytes + _objective.densified_row_bytes(X)) * n_threads
+        rows = min(self._rows_in_working_memory(row_bytes, share), _MAX_CHUNK_ROWS)
         n_chunks = -(-X.shape[0] // rows)
         n_chunks = -(-n_chunks // n_threads) * n_threads
         return max(1, -(-X.shape[0] // n_chunks))
 
-    def _rows_in_working_memory(self, row_bytes):
-        """How many rows of ``row_bytes`` temporaries fit in working_memory (at least 1)."""
-        return max(1, int(self.working_memory * 2**20 // row_bytes))
+    def _reconstruction_rows(self, X, share=1.0):
+        # Rows per chunk of _objective.mean_reconstruction_loss: per row, A
+        # and H (k values each) and Z (n), then the cross-entropy's X Z and
+        # clipped row (n each), and a sparse X's densified row.
+        n_row_arrays = 3 if self.loss == "cross_entropy" else 1
+        row_bytes = X.dtype.itemsize * (2 * self.n_components + n_row_arrays * X.shape[1])
+        row_bytes += _objective.densified_row_bytes(X)
+        return min(self._rows_in_working_memory(row_bytes, share), X.shape[0])
+
+    def _rows_in_working_memory(self, row_bytes, share=1.0):
+        """How many rows of ``row_bytes`` temporaries fit in ``share`` of
+        working_memory (at least 1)."""
+        return max(1, int(share * self.working_memory * 2**20 // row_bytes))
+
+    def _objective_share(self):
+        """The share of working_memory for loss_and_grad's buffers, which a
+        fit keeps between evaluations: half when something runs beside them
+        (the CAE+H term, the validation score, the verbose reconstruction),
+        which gets the other half."""
+        beside = self.hessian_penalty > 0 or self.early_stopping or self.verbose
+        return 0.5 if beside else 1.0
 
     def _n_threads(self, X):
         # Threads for the objective: as many as BLAS may use (so
@@ -376,8 +404,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def _mean_reconstruction(self, X, theta):
         params = _objective.unpack(theta, X.shape[1], self.n_components, self.tied_weights)
         W, b, D, c = (p.astype(X.dtype) for p in params)
+        rows = self._reconstruction_rows(X, 1.0 - self._objective_share())
         return _objective.mean_reconstruction_loss(
-            X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
+            X, W, b, D, c, self.activation, self.loss, rows
         )
 
     def _make_objective(self, X, random_state, workspace=None):
@@ -394,16 +423,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             tied=self.tied_weights,
             contraction=float(self.contraction),
             alpha=float(self.alpha),
-            chunk_rows=self._chunk_rows(X, n_threads),
+            chunk_rows=self._chunk_rows(X, n_threads, self._objective_share()),
             workspace=workspace,
         )
         if self.hessian_penalty == 0:
             return fun
         # Drawn once per fit: every evaluation sees the same corruptions.
         self._corruption_seed = int(random_state.randint(np.iinfo(np.int32).max))
-        # One corruption at a time: the dense chunk, its noise and ~8 (rows, k)
-        # temporaries.
-        row_bytes = X.dtype.itemsize * (8 * self.n_components + 2 * X.shape[1])
+        row_bytes = _objective.hessian_row_bytes(X, self.n_components, self.activation)
         hessian_term = functools.partial(
             _objective.hessian_penalty_and_grad,
             X=X,
@@ -414,7 +441,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             n_corruptions=self.n_corruptions,
             corruption_std=float(self.corruption_std),
             seed=self._corruption_seed,
-            chunk_rows=self._rows_in_working_memory(row_bytes),
+            chunk_rows=self._rows_in_working_memory(row_bytes, 1.0 - self._objective_share()),
         )
 
         def fun_with_hessian_term(theta):
@@ -538,7 +565,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         -------
         H : ndarray of shape (n_samples, n_components)
             Codes, in the dtype of the fitted model's input (float32 or
-            float64).
+            float64). It is computed whole, not in chunks: it and its
+            temporaries (up to two more arrays of its shape) are not
+            bounded by ``working_memory``.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -574,7 +603,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """Minus the mean per-sample reconstruction loss (higher is better).
 
         The contraction penalty is not included, so scores of models with
-        different ``contraction`` compare their reconstructions.
+        different ``contraction`` compare their reconstructions. Rows are
+        processed in chunks bounded by ``working_memory``.
 
         Parameters
         ----------
@@ -593,7 +623,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self._check_unit_interval(X)
         W, b, D, c = self._params(X.dtype)
         return -_objective.mean_reconstruction_loss(
-            X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
+            X, W, b, D, c, self.activation, self.loss, self._reconstruction_rows(X)
         )
 
     def jacobian(self, X):
@@ -607,6 +637,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Returns
         -------
         J : ndarray of shape (n_samples, n_components, n_features)
+            Computed whole, not in chunks: ``n_samples * n_components *
+            n_features`` values, not bounded by ``working_memory``. For
+            large inputs, call it on slices of rows (as the functions of
+            :mod:`sklearn_cae.diagnostics` do) or use :meth:`tangents`.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -621,7 +655,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         sensitive to, which a contractive model keeps for the directions
         along the data (as in the Manifold Tangent Classifier, Rifai et
         al., NIPS 2011). Computed by a small SVD per sample, a chunk of
-        rows at a time (bounded by ``working_memory``).
+        rows at a time: beyond its output, its memory is bounded by
+        ``working_memory``.
 
         Parameters
         ----------
@@ -652,8 +687,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"[1, {min(k, n)}]; got {n_directions!r}."
             )
         W, b, _, _ = self._params(X.dtype)
-        # The Jacobian chunk, its SVD factors and the dense rows.
-        row_bytes = X.dtype.itemsize * (3 * k * n + n)
+        # Per row: the Jacobian and its SVD factors (p = min(k, n)), or before
+        # them three arrays of k values; and a sparse X's densified row.
+        p = min(k, n)
+        row_bytes = X.dtype.itemsize * (k * n + p * (k + n + 1) + 3 * k)
+        row_bytes += _objective.densified_row_bytes(X)
         chunk_rows = self._rows_in_working_memory(row_bytes)
         return _objective.tangents(X, W, b, self.activation, n_directions, chunk_rows)
 
