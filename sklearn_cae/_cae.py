@@ -358,8 +358,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def _objective_share(self):
         """The share of working_memory for loss_and_grad's buffers, which a
         fit keeps between evaluations: half when something runs beside them
-        (the CAE+H term, the validation score, the verbose reconstruction),
-        which gets the other half."""
+        (the CAE+H term, the validation score, the verbose reconstruction:
+        each gets the other half), else all of it."""
         beside = self.hessian_penalty > 0 or self.early_stopping or self.verbose
         return 0.5 if beside else 1.0
 
@@ -404,7 +404,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def _mean_reconstruction(self, X, theta):
         params = _objective.unpack(theta, X.shape[1], self.n_components, self.tied_weights)
         W, b, D, c = (p.astype(X.dtype) for p in params)
-        rows = self._reconstruction_rows(X, 1.0 - self._objective_share())
+        rows = self._reconstruction_rows(X, 0.5)  # beside the objective (_objective_share)
         return _objective.mean_reconstruction_loss(
             X, W, b, D, c, self.activation, self.loss, rows
         )
@@ -441,7 +441,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             n_corruptions=self.n_corruptions,
             corruption_std=float(self.corruption_std),
             seed=self._corruption_seed,
-            chunk_rows=self._rows_in_working_memory(row_bytes, 1.0 - self._objective_share()),
+            chunk_rows=self._rows_in_working_memory(row_bytes, 0.5),  # beside the objective
         )
 
         def fun_with_hessian_term(theta):

@@ -373,9 +373,9 @@ def corruption_noise(seed, corruption, start, stop, n_features, std, out=None):
         last = min(stop - block * NOISE_BLOCK_ROWS, NOISE_BLOCK_ROWS)
         rng = np.random.default_rng((seed, corruption, block))
         piece = out[row - start : row - start + last - first]
-        for skipped in range(0, first, len(piece)):
+        for skipped in range(0, first, len(piece)):  # the block's rows before
             rng.standard_normal(out=piece[: first - skipped])
-        rng.standard_normal(out=piece)
+        rng.standard_normal(out=piece)  # rows first:last of the block
         row += last - first
     out *= std
     return out
@@ -446,7 +446,7 @@ def hessian_penalty_and_grad(
 
     # Whole noise blocks per chunk when they fit (each block drawn once).
     B = NOISE_BLOCK_ROWS
-    rows = min(N, chunk_rows // B * B or chunk_rows)
+    rows = min(N, chunk_rows // B * B if chunk_rows >= B else chunk_rows)
     # The only temporaries proportional to the rows: see hessian_row_bytes.
     n_buffers = 9 if curved else 6
     buffers = [np.empty((rows, k), dtype=dtype) for _ in range(n_buffers)]
