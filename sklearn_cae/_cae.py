@@ -405,9 +405,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         params = _objective.unpack(theta, X.shape[1], self.n_components, self.tied_weights)
         W, b, D, c = (p.astype(X.dtype) for p in params)
         rows = self._reconstruction_rows(X, 0.5)  # beside the objective (_objective_share)
-        return _objective.mean_reconstruction_loss(
-            X, W, b, D, c, self.activation, self.loss, rows
-        )
+        return _objective.mean_reconstruction_loss(X, W, b, D, c, self.activation, self.loss, rows)
 
     def _make_objective(self, X, random_state, workspace=None):
         """The function L-BFGS minimises: ``theta -> (J, grad)``."""
