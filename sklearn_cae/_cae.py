@@ -29,6 +29,7 @@ _MAX_CHUNK_ROWS = 2048
 _AUTO_BATCH_SIZE = 256  # see the README, "Choosing a solver"
 _SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 _MIN_ROWS_PER_THREAD = 256
+_UNIT_INTERVAL_ULPS = 4
 
 
 def _dask_for(X):
@@ -102,7 +103,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     loss : {"squared_error", "cross_entropy"}, default="squared_error"
         Reconstruction loss. ``"squared_error"`` pairs with a linear
         output and works on any real data; ``"cross_entropy"`` pairs with a
-        sigmoid output and needs data in ``[0, 1]``.
+        sigmoid output and needs data in ``[0, 1]``: values outside it by
+        at most 4 machine epsilons (the rounding errors of MinMaxScaler)
+        are clipped, larger ones are an error.
 
     tied_weights : bool, default=True
         If True the decoder uses the encoder's weights (``D = W``), as in
@@ -127,15 +130,22 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Maximum number of objective evaluations (L-BFGS only).
 
     working_memory : float, default=128
-        Upper bound, in MiB, on the temporaries of one objective
-        evaluation (all threads together): rows are processed in chunks
-        that fit in it, so the memory of :meth:`fit` beyond the data and
-        the parameters stays near this bound whatever the number of
-        samples. Chunks are at most 2048 rows whatever the bound; lower it
-        to fit in less memory. The result depends on it only through
-        floating-point summation order. Training uses as many threads as
-        BLAS is allowed (``threadpoolctl.threadpool_limits`` and joblib's
-        limits are respected), each with one BLAS thread; fits running at
+        Upper bound, in MiB, on the memory that grows with the number of
+        rows processed at once, all threads together: :meth:`fit`,
+        :meth:`score` and :meth:`tangents` process the rows in chunks that
+        fit in it, so what they allocate beyond the data, their output and
+        arrays the size of the parameters (a few per thread, and L-BFGS's
+        history of 10 pairs) stays within it whatever the number of
+        samples. With ``hessian_penalty``, ``early_stopping`` or
+        ``verbose``, :meth:`fit` gives half of it to the objective's
+        buffers and half to what runs beside them. Chunks of :meth:`fit`
+        are at most 2048 rows whatever the bound; lower it to fit in less
+        memory. The result depends on it only through floating-point
+        summation order. :meth:`transform` and :meth:`jacobian` are not
+        bounded by it: they return arrays as large as their output.
+        Training uses as many threads as BLAS is allowed
+        (``threadpoolctl.threadpool_limits`` and joblib's limits are
+        respected), each with one BLAS thread; fits running at
         once in several threads share that setting and do not change each
         other's thread count.
 
@@ -413,32 +423,61 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return X
 
     def _check_unit_interval(self, X):
+        """With ``loss="cross_entropy"``, raise unless ``X`` is in [0, 1] up to
+        rounding: values within ``_UNIT_INTERVAL_ULPS`` machine epsilons of
+        it (MinMaxScaler's output overshoots 1 by up to two) are accepted,
+        and clipped for the loss (``_objective.clip_unit_interval``)."""
         if self.loss != "cross_entropy":
             return
         values = X.data if sp.issparse(X) else X
-        if values.size and (values.min() < 0 or values.max() > 1):
+        if not values.size:
+            return
+        low, high = values.min(), values.max()
+        slack = _UNIT_INTERVAL_ULPS * np.finfo(X.dtype).eps
+        if low < -slack or high > 1 + slack:
             raise ValueError(
                 "loss='cross_entropy' needs X in [0, 1]; got values in "
-                f"[{values.min():g}, {values.max():g}]. Scale X (for example "
-                "with MinMaxScaler) or use loss='squared_error'."
+                f"[{low:.17g}, {high:.17g}]. Scale X (for example with MinMaxScaler) "
+                "or use loss='squared_error'."
             )
 
-    def _chunk_rows(self, X, n_threads=1):
-        # Rows per chunk such that the temporaries of n_threads chunks fit in
-        # working_memory (per thread and row: 5 arrays of k values, and of n
-        # values the decoder's output, the densified sparse row and
-        # cross-entropy's two temporaries), at most _MAX_CHUNK_ROWS, all
-        # chunks of about the same size and every thread getting as many.
+    def _chunk_rows(self, X, n_threads=1, share=1.0):
+        # Rows per chunk of _objective.loss_and_grad such that the temporaries
+        # of n_threads chunks fit in share * working_memory, at most
+        # _MAX_CHUNK_ROWS, all chunks of about the same size and every thread
+        # getting as many. Per thread and row it allocates A, H, F1, dA, F2
+        # (k values each), Z (n), the cross-entropy's three temporaries (n
+        # each), one value of ones and a sparse X's densified row.
         k, n = self.n_components, X.shape[1]
-        row_bytes = X.dtype.itemsize * (5 * k + 4 * n) * n_threads
-        rows = min(self._rows_in_working_memory(row_bytes), _MAX_CHUNK_ROWS)
+        n_row_arrays = 1 + 3 * (self.loss == "cross_entropy")
+        row_bytes = X.dtype.itemsize * (5 * k + n_row_arrays * n + 1)
+        row_bytes = (row_bytes + _objective.densified_row_bytes(X)) * n_threads
+        rows = min(self._rows_in_working_memory(row_bytes, share), _MAX_CHUNK_ROWS)
         n_chunks = -(-X.shape[0] // rows)
         n_chunks = -(-n_chunks // n_threads) * n_threads
         return max(1, -(-X.shape[0] // n_chunks))
 
-    def _rows_in_working_memory(self, row_bytes):
-        """How many rows of ``row_bytes`` temporaries fit in working_memory (at least 1)."""
-        return max(1, int(self.working_memory * 2**20 // row_bytes))
+    def _reconstruction_rows(self, X, share=1.0):
+        # Rows per chunk of _objective.mean_reconstruction_loss: per row, A
+        # and H (k values each) and Z (n), then the cross-entropy's X Z and
+        # clipped row (n each), and a sparse X's densified row.
+        n_row_arrays = 3 if self.loss == "cross_entropy" else 1
+        row_bytes = X.dtype.itemsize * (2 * self.n_components + n_row_arrays * X.shape[1])
+        row_bytes += _objective.densified_row_bytes(X)
+        return min(self._rows_in_working_memory(row_bytes, share), X.shape[0])
+
+    def _rows_in_working_memory(self, row_bytes, share=1.0):
+        """How many rows of ``row_bytes`` temporaries fit in ``share`` of
+        working_memory (at least 1)."""
+        return max(1, int(share * self.working_memory * 2**20 // row_bytes))
+
+    def _objective_share(self):
+        """The share of working_memory for loss_and_grad's buffers, which a
+        fit keeps between evaluations: half when something runs beside them
+        (the CAE+H term, the validation score, the verbose reconstruction:
+        each gets the other half), else all of it."""
+        beside = self.hessian_penalty > 0 or self.early_stopping or self.verbose
+        return 0.5 if beside else 1.0
 
     def _n_threads(self, X):
         # Threads for the objective: as many as BLAS may use (so
@@ -480,9 +519,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def _mean_reconstruction(self, X, theta):
         params = _objective.unpack(theta, X.shape[1], self.n_components, self.tied_weights)
         W, b, D, c = (p.astype(X.dtype) for p in params)
-        rows = _dask_for(X) or _objective
-        return rows.mean_reconstruction_loss(
-            X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
+        rows = self._reconstruction_rows(X, 0.5)  # beside the objective (_objective_share)
+        return (_dask_for(X) or _objective).mean_reconstruction_loss(
+            X, W, b, D, c, self.activation, self.loss, rows
         )
 
     def _make_objective(self, X, random_state, workspace=None, batch_of=None):
@@ -494,13 +533,15 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         alpha = self.alpha if batch_of is None else self.alpha * X.shape[0] / batch_of
         n_threads = 1 if workspace is None else workspace.n_threads
+        if self.loss == "cross_entropy" and _dask_for(X) is None:
+            X = _objective.clip_unit_interval(X)  # a copy only if a value is outside
         settings = dict(
             n_components=self.n_components,
             activation=self.activation,
             loss=self.loss,
             tied=self.tied_weights,
             contraction=float(self.contraction),
-            chunk_rows=self._chunk_rows(X, n_threads),
+            chunk_rows=self._chunk_rows(X, n_threads, self._objective_share()),
         )
         alpha = float(alpha)
         if (dask_ := _dask_for(X)) is not None:
@@ -521,9 +562,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         if batch_of is None:  # the corruptions of the objective loss_ reports
             self._corruption_seed = seed
-        # One corruption at a time: the dense chunk, its noise and ~8 (rows, k)
-        # temporaries.
-        row_bytes = X.dtype.itemsize * (8 * self.n_components + 2 * X.shape[1])
+        row_bytes = _objective.hessian_row_bytes(X, self.n_components, self.activation)
         hessian_term = functools.partial(
             _objective.hessian_penalty_and_grad,
             X=X,
@@ -534,7 +573,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             n_corruptions=self.n_corruptions,
             corruption_std=float(self.corruption_std),
             seed=seed,
-            chunk_rows=self._rows_in_working_memory(row_bytes),
+            chunk_rows=self._rows_in_working_memory(row_bytes, 0.5),  # beside the objective
         )
 
         def fun_with_hessian_term(theta):
@@ -821,7 +860,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         -------
         H : ndarray or dask array of shape (n_samples, n_components)
             Codes, in the dtype of the fitted model's input (float32 or
-            float64).
+            float64). It is computed whole, not in chunks: it and its
+            temporaries (up to two more arrays of its shape) are not
+            bounded by ``working_memory``.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -865,7 +906,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """Minus the mean per-sample reconstruction loss (higher is better).
 
         The contraction penalty is not included, so scores of models with
-        different ``contraction`` compare their reconstructions.
+        different ``contraction`` compare their reconstructions. Rows are
+        processed in chunks bounded by ``working_memory``.
 
         Parameters
         ----------
@@ -886,7 +928,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self._check_unit_interval(X)
         W, b, D, c = self._params(X.dtype)
         return -_objective.mean_reconstruction_loss(
-            X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
+            X, W, b, D, c, self.activation, self.loss, self._reconstruction_rows(X)
         )
 
     def jacobian(self, X):
@@ -900,6 +942,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Returns
         -------
         J : ndarray or dask array of shape (n_samples, n_components, n_features)
+            Computed whole, not in chunks: ``n_samples * n_components *
+            n_features`` values, not bounded by ``working_memory``. For
+            large inputs, call it on slices of rows (as the functions of
+            :mod:`sklearn_cae.diagnostics` do) or use :meth:`tangents`.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
@@ -917,7 +963,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         sensitive to, which a contractive model keeps for the directions
         along the data (as in the Manifold Tangent Classifier, Rifai et
         al., NIPS 2011). Computed by a small SVD per sample, a chunk of
-        rows at a time (bounded by ``working_memory``).
+        rows at a time: beyond its output, its memory is bounded by
+        ``working_memory``.
 
         Parameters
         ----------
@@ -941,14 +988,18 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         k, n = self.components_.shape
-        if not (isinstance(n_directions, Integral) and 1 <= n_directions <= min(k, n)):
+        is_count = isinstance(n_directions, Integral) and not isinstance(n_directions, bool)
+        if not (is_count and 1 <= n_directions <= min(k, n)):
             raise ValueError(
                 "n_directions must be an int in [1, min(n_components, n_features)] = "
                 f"[1, {min(k, n)}]; got {n_directions!r}."
             )
         W, b, _, _ = self._params(X.dtype)
-        # The Jacobian chunk, its SVD factors and the dense rows.
-        row_bytes = X.dtype.itemsize * (3 * k * n + n)
+        # Per row: the Jacobian and its SVD factors (p = min(k, n)), or before
+        # them three arrays of k values; and a sparse X's densified row.
+        p = min(k, n)
+        row_bytes = X.dtype.itemsize * (k * n + p * (k + n + 1) + 3 * k)
+        row_bytes += _objective.densified_row_bytes(X)
         chunk_rows = self._rows_in_working_memory(row_bytes)
         return _objective.tangents(X, W, b, self.activation, n_directions, chunk_rows)
 

@@ -106,14 +106,52 @@ def jacobian(X, W, b, activation):
     return F1[:, :, None] * W[None, :, :]
 
 
+def clip_unit_interval(X):
+    """``X`` clipped to [0, 1] for the cross-entropy: ``X`` itself if it is
+    inside, else a clipped copy (``X`` may be sparse)."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0 or (values.min() >= 0 and values.max() <= 1):
+        return X
+    if not sp.issparse(X):
+        return np.clip(X, 0, 1)
+    X = X.copy()
+    np.clip(X.data, 0, 1, out=X.data)
+    return X
+
+
 def reconstruction_loss_sum(X, W, b, D, c, activation, loss, chunk_rows):
-    """``sum_i rec_i``, float64, computed over row chunks (``X`` may be sparse)."""
+    """``sum_i rec_i``, float64, computed over row chunks (``X`` may be sparse;
+    for the cross-entropy, clipped to [0, 1]).
+
+    Per row, the temporaries are two arrays of ``k`` values (``A``, ``H``)
+    and one of ``n`` values (``Z``), for the cross-entropy a clipped copy of
+    the row and then ``X Z``, and the densified row when ``X`` is sparse.
+    """
     total = 0.0
     for start in range(0, X.shape[0], chunk_rows):
         Xc = _dense(X[start : start + chunk_rows])
-        Z = encode(Xc, W, b, activation) @ D + c
-        total += float(np.sum(reconstruction_loss(Xc, Z, loss), dtype=np.float64))
+        if loss == "cross_entropy":
+            Xc = clip_unit_interval(Xc)
+        total += _reconstruction_sum(Xc, W, b, D, c, activation, loss)
     return total
+
+
+def _reconstruction_sum(X, W, b, D, c, activation, loss):
+    """``sum_i rec_i`` over the dense rows ``X``, as a float64 sum."""
+    A = np.matmul(X, W.T)
+    A += b
+    Z = np.matmul(ACTIVATIONS[activation][0](A), D)
+    del A
+    Z += c
+    if loss == "cross_entropy":  # softplus(Z) - X Z
+        XZ = np.multiply(X, Z)
+        Z = np.logaddexp(0.0, Z, out=Z)
+        Z -= XZ
+    else:
+        Z -= X
+        Z *= Z
+        Z *= 0.5
+    return float(np.sum(Z, dtype=np.float64))
 
 
 def mean_reconstruction_loss(X, *args):
@@ -418,21 +456,30 @@ def loss_and_grad_sums(
 NOISE_BLOCK_ROWS = 256
 
 
-def corruption_noise(seed, corruption, start, stop, n_features, std):
+def corruption_noise(seed, corruption, start, stop, n_features, std, out=None):
     """Corruption ``eps_c`` of rows ``start:stop``, shape ``(stop - start, n)``.
 
     Row ``i`` of corruption ``c`` is ``std`` times standard normal noise
-    that depends only on ``(seed, c, i)``: it is drawn block by block of
-    :data:`NOISE_BLOCK_ROWS` rows, float64.
+    that depends only on ``(seed, c, i)``: block ``m`` of
+    :data:`NOISE_BLOCK_ROWS` rows is the stream of
+    ``default_rng((seed, c, m))``, float64. The rows are drawn straight into
+    ``out`` (allocated if None), so no other array is allocated; rows of a
+    block before ``start`` are drawn into ``out`` and overwritten.
     """
-    B = NOISE_BLOCK_ROWS
-    first, last = start // B, (stop - 1) // B
-    blocks = [
-        np.random.default_rng((seed, corruption, m)).standard_normal((B, n_features))
-        for m in range(first, last + 1)
-    ]
-    noise = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    return std * noise[start - first * B : stop - first * B]
+    if out is None:
+        out = np.empty((stop - start, n_features))
+    row = start
+    while row < stop:
+        block, first = divmod(row, NOISE_BLOCK_ROWS)
+        last = min(stop - block * NOISE_BLOCK_ROWS, NOISE_BLOCK_ROWS)
+        rng = np.random.default_rng((seed, corruption, block))
+        piece = out[row - start : row - start + last - first]
+        for skipped in range(0, first, len(piece)):  # the block's rows before
+            rng.standard_normal(out=piece[: first - skipped])
+        rng.standard_normal(out=piece)  # rows first:last of the block
+        row += last - first
+    out *= std
+    return out
 
 
 def hessian_penalty_and_grad(
@@ -475,9 +522,10 @@ def hessian_penalty_and_grad(
     seed : int
         Seeds the corruptions (see :func:`corruption_noise`).
     chunk_rows : int
-        Rows processed at once, rounded to a multiple of
-        :data:`NOISE_BLOCK_ROWS` (at least one block); the temporaries are
-        ``O(chunk_rows * (n + k))``, one corruption at a time.
+        Rows processed at once, rounded down to a multiple of
+        :data:`NOISE_BLOCK_ROWS` when it is at least one block; the
+        temporaries are :func:`hessian_row_bytes` per row, one corruption
+        at a time.
 
     Returns
     -------
@@ -495,35 +543,52 @@ def hessian_penalty_and_grad(
     grad = np.zeros(n_params(n, k, tied), dtype=dtype)
     gW, gb, _, _ = unpack(grad, n, k, tied)
     sum_sq_diff = np.zeros(k, dtype=dtype)  # sum_c sum_i (F1_ij - G_ij)^2
+    product = np.empty((k, n), dtype=dtype)
 
+    # Whole noise blocks per chunk when they fit (each block drawn once).
     B = NOISE_BLOCK_ROWS
-    rows = max(B, chunk_rows // B * B)
+    rows = min(N, chunk_rows // B * B if chunk_rows >= B else chunk_rows)
+    # The only temporaries proportional to the rows: see hessian_row_bytes.
+    n_buffers = 9 if curved else 6
+    buffers = [np.empty((rows, k), dtype=dtype) for _ in range(n_buffers)]
+    noise = np.empty((rows, n))
+    eps_buffer = noise if dtype == noise.dtype else np.empty((rows, n), dtype=dtype)
+    dense = np.empty((rows, n), dtype=dtype) if sp.issparse(X) else None
     for start in range(0, N, rows):
         stop = min(start + rows, N)
-        Xc = _dense(X[start:stop])
-        A = Xc @ W.T
+        m = stop - start
+        Xc = X[start:stop] if dense is None else X[start:stop].toarray(out=dense[:m])
+        # A: pre-activations; H, then H~ at the corrupted input; G = f'(A~);
+        # T = (F1 - G) 2 s f''(A~), minus the gradient with respect to A~.
+        A, H, F1, A_eps, G, diff, *curvature = (x[:m] for x in buffers)
+        np.matmul(Xc, W.T, out=A)
         A += b
-        H = f(A)
-        F1 = df(A, H)
-        F2 = d2f(A, H, F1)
-        dA = np.zeros_like(A)  # d/dA summed over corruptions (A~ = A + eps W^T)
+        f(A, out=H)
+        df(A, H, out=F1)
+        if curved:
+            F2, dA, T = curvature
+            d2f(A, H, F1, out=F2)
+            dA.fill(0.0)  # d/dA summed over corruptions (A~ = A + eps W^T)
         for corruption in range(n_corruptions):
-            eps = corruption_noise(seed, corruption, start, stop, n, corruption_std)
-            eps = eps.astype(dtype, copy=False)
-            A_eps = eps @ W.T
+            eps = corruption_noise(seed, corruption, start, stop, n, corruption_std, noise[:m])
+            if eps_buffer is not noise:  # the noise cast to float32
+                eps = eps_buffer[:m]
+                eps[...] = noise[:m]
+            np.matmul(eps, W.T, out=A_eps)
             A_eps += A
-            H_eps = f(A_eps)
-            G = df(A_eps, H_eps)
-            diff = F1 - G
+            f(A_eps, out=H)
+            df(A_eps, H, out=G)
+            np.subtract(F1, G, out=diff)
             sum_sq_diff += np.einsum("ij,ij->j", diff, diff)
             if curved:
                 diff *= 2.0 * s
-                dA_eps = diff * d2f(A_eps, H_eps, G)  # minus d/dA~
-                dA += diff * F2
-                dA -= dA_eps
-                gW -= dA_eps.T @ eps
+                d2f(A_eps, H, G, out=T)
+                T *= diff
+                dA += np.multiply(diff, F2, out=G)
+                dA -= T
+                gW -= np.matmul(T.T, eps, out=product)
         if curved:
-            gW += dA.T @ Xc
+            gW += np.matmul(dA.T, Xc, out=product)
             gb += dA.sum(axis=0)
 
     scale = hessian_penalty / (N * n_corruptions)
@@ -533,13 +598,37 @@ def hessian_penalty_and_grad(
     return P, grad.astype(np.float64, copy=False)
 
 
+def hessian_row_bytes(X, n_components, activation):
+    """Bytes per row of the temporaries of :func:`hessian_penalty_and_grad`:
+    nine ``(rows, k)`` arrays (six without curvature), the float64 noise,
+    its cast to ``X``'s dtype and the densified rows of a sparse ``X``."""
+    k, n, itemsize = n_components, X.shape[1], X.dtype.itemsize
+    n_buffers = 6 if activation in ZERO_CURVATURE else 9
+    cast = 0 if itemsize == 8 else n * itemsize
+    return itemsize * n_buffers * k + 8 * n + cast + densified_row_bytes(X)
+
+
+def densified_row_bytes(X):
+    """Bytes per row of a densified chunk of ``X``: none for a dense ``X``
+    (a chunk is a view); for a sparse ``X``, the chunk's slice (at most
+    ``n`` values and indices per row, and a row pointer) and the dense rows.
+    """
+    if not sp.issparse(X):
+        return 0
+    n = X.shape[1]
+    return n * (2 * X.dtype.itemsize + X.indices.itemsize) + X.indptr.itemsize
+
+
 def tangents(X, W, b, activation, n_directions, chunk_rows):
     """Leading right-singular vectors of each ``J(x_i) = diag(f'(a_i)) W``.
 
     The directions of input space the codes are most sensitive to: the
     tangent plane of the learned manifold at ``x_i``. Each direction's
     largest-magnitude entry is made positive, so the result is
-    deterministic.
+    deterministic. Per row of a chunk, the temporaries are the Jacobian
+    (``k n`` values) and its SVD factors (``p (k + n + 1)`` values,
+    ``p = min(k, n)``), or before them the densified row and three arrays
+    of ``k`` values.
 
     Returns
     -------
@@ -553,10 +642,17 @@ def tangents(X, W, b, activation, n_directions, chunk_rows):
     S = np.empty((N, n_directions), dtype=W.dtype)
     for start in range(0, N, chunk_rows):
         stop = min(start + chunk_rows, N)
-        J = jacobian(_dense(X[start:stop]), W, b, activation)
-        _, sv, Vt = np.linalg.svd(J, full_matrices=False)
-        T[start:stop] = Vt[:, :n_directions]
-        S[start:stop] = sv[:, :n_directions]
-    peak = np.take_along_axis(T, np.abs(T).argmax(axis=2)[:, :, None], axis=2)
-    T *= np.where(peak < 0, -1.0, 1.0).astype(T.dtype)
+        Xc = _dense(X[start:stop])
+        T[start:stop], S[start:stop] = _chunk_tangents(Xc, W, b, activation, n_directions)
     return T, S
+
+
+def _chunk_tangents(X, W, b, activation, n_directions):
+    """:func:`tangents` of the dense rows ``X``."""
+    J = jacobian(X, W, b, activation)
+    singular_values, Vt = np.linalg.svd(J, full_matrices=False)[1:]
+    del J
+    T = Vt[:, :n_directions]
+    peak = np.take_along_axis(T, np.abs(T).argmax(axis=2)[:, :, None], axis=2)
+    np.negative(T, out=T, where=peak < 0)
+    return T, singular_values[:, :n_directions]

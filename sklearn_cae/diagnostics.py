@@ -14,18 +14,25 @@ say how the encoder ``h(x)`` reacts to its input:
 The Jacobian functions need the model's ``jacobian(X)`` method
 (:class:`~sklearn_cae.ContractiveAutoencoder`); the others only need
 ``transform``. Rows are processed in chunks, so the ``(N, k, n)`` Jacobian
-tensor is never held whole.
+tensor is never held whole. A bad argument is a ``ValueError`` that names
+it.
 """
 
+from numbers import Real
+
 import numpy as np
+from sklearn.neural_network import BernoulliRBM
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_array, check_is_fitted
 
-#: Code ranges of the bounded activations; models without an
-#: ``activation`` attribute (such as BernoulliRBM) have logistic codes.
+#: Code ranges of the bounded activations (BernoulliRBM's codes are logistic).
 _BOUNDS = {"logistic": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 _CHUNK_ROWS = 256
+
+_HAS_JACOBIAN = [HasMethods(["jacobian"])]
+_HAS_TRANSFORM = [HasMethods(["transform"])]
 
 
 def _check(model, X):
@@ -39,6 +46,10 @@ def _jacobians(model, X):
         yield model.jacobian(X[start : start + _CHUNK_ROWS]).astype(np.float64, copy=False)
 
 
+@validate_params(
+    {"model": _HAS_JACOBIAN, "X": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def mean_jacobian_norm(model, X):
     """Mean Frobenius norm of the encoder's Jacobian, ``mean_i ||J(x_i)||_F``.
 
@@ -75,6 +86,10 @@ def mean_jacobian_norm(model, X):
     return total / X.shape[0]
 
 
+@validate_params(
+    {"model": _HAS_JACOBIAN, "X": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def jacobian_spectrum(model, X):
     """Singular values of the encoder's Jacobian, averaged over ``X``.
 
@@ -112,6 +127,10 @@ def jacobian_spectrum(model, X):
     return total / X.shape[0]
 
 
+@validate_params(
+    {"model": _HAS_JACOBIAN, "X": ["array-like"], "direction": ["array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def directional_sensitivity(model, X, direction):
     """Mean ``||J(x) u||`` over ``X``: how much the codes move along ``u``.
 
@@ -122,7 +141,7 @@ def directional_sensitivity(model, X, direction):
     X : array-like of shape (n_samples, n_features)
 
     direction : array-like of shape (n_features,)
-        The direction ``u``; it is normalised to unit length.
+        The direction ``u``, non-zero; it is normalised to unit length.
 
     Returns
     -------
@@ -144,12 +163,27 @@ def directional_sensitivity(model, X, direction):
     True
     """
     X = _check(model, X)
-    u = np.asarray(direction, dtype=np.float64).ravel()
-    u = u / np.linalg.norm(u)
+    u = check_array(direction, dtype=np.float64, ensure_2d=False, input_name="direction")
+    if u.shape != (X.shape[1],):
+        raise ValueError(
+            f"direction must have shape (n_features,) = ({X.shape[1]},); got shape {u.shape}."
+        )
+    norm = np.linalg.norm(u)
+    if norm == 0:
+        raise ValueError("direction must be a non-zero vector; got only zeros.")
+    u = u / norm
     total = sum(float(np.linalg.norm(J @ u, axis=1).sum()) for J in _jacobians(model, X))
     return total / X.shape[0]
 
 
+@validate_params(
+    {
+        "model": _HAS_TRANSFORM,
+        "X": ["array-like"],
+        "threshold": [Interval(Real, 0, 0.5, closed="both")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def saturation_fraction(model, X, threshold=0.05):
     """Fraction of saturated hidden units, the paper's SAT.
 
@@ -163,9 +197,10 @@ def saturation_fraction(model, X, threshold=0.05):
     ----------
     model : fitted transformer with logistic or tanh codes
         A :class:`~sklearn_cae.ContractiveAutoencoder` with
-        ``activation="logistic"`` or ``"tanh"``, or any transformer whose
-        codes are logistic and that has no ``activation`` attribute (for
-        example :class:`~sklearn.neural_network.BernoulliRBM`).
+        ``activation="logistic"`` or ``"tanh"``, or a
+        :class:`~sklearn.neural_network.BernoulliRBM` (logistic codes).
+        Other models (unbounded codes, or no ``activation`` to tell) are a
+        ``ValueError``.
 
     X : array-like of shape (n_samples, n_features)
 
@@ -189,11 +224,14 @@ def saturation_fraction(model, X, threshold=0.05):
     True
     """
     X = _check(model, X)
-    activation = getattr(model, "activation", "logistic")
+    if isinstance(model, BernoulliRBM):
+        activation = "logistic"
+    else:
+        activation = getattr(model, "activation", None)
     if activation not in _BOUNDS:
         raise ValueError(
-            f"saturation_fraction needs bounded codes (activation in {sorted(_BOUNDS)}); "
-            f"got activation={activation!r}."
+            "model must have bounded codes: a ContractiveAutoencoder with activation in "
+            f"{sorted(_BOUNDS)}, or a BernoulliRBM; got {model!r}."
         )
     low, high = _BOUNDS[activation]
     margin = threshold * (high - low)
@@ -201,6 +239,15 @@ def saturation_fraction(model, X, threshold=0.05):
     return float(np.mean((H <= low + margin) | (H >= high - margin)))
 
 
+@validate_params(
+    {
+        "model": _HAS_TRANSFORM,
+        "X": ["array-like"],
+        "distances": ["array-like"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def contraction_ratio(model, X, distances, *, random_state=None):
     """Mean ``||h(x) - h(x')|| / ||x - x'||`` for ``x'`` at given distances.
 
@@ -218,7 +265,7 @@ def contraction_ratio(model, X, distances, *, random_state=None):
     X : array-like of shape (n_samples, n_features)
 
     distances : array-like of shape (n_distances,)
-        Positive radii ``r``.
+        Radii ``r``, each positive.
 
     random_state : int, RandomState instance or None, default=None
         Draws the random directions.
@@ -239,10 +286,13 @@ def contraction_ratio(model, X, distances, *, random_state=None):
     (2,)
     """
     X = _check(model, X)
+    distances = check_array(distances, ensure_2d=False, input_name="distances")
+    if distances.ndim != 1 or np.any(distances <= 0):
+        raise ValueError(f"distances must be a 1-D array of positive radii; got {distances}.")
     rng = check_random_state(random_state)
     H = model.transform(X)
     ratios = []
-    for r in np.asarray(distances, dtype=np.float64).ravel():
+    for r in distances.astype(np.float64):
         U = rng.standard_normal(X.shape)
         U /= np.linalg.norm(U, axis=1, keepdims=True)
         moved = model.transform((X + r * U).astype(X.dtype, copy=False))

@@ -100,3 +100,43 @@ def test_paper_table_1_pattern_on_digits():
     assert mean_jacobian_norm(cae, X_test) < 0.7 * mean_jacobian_norm(ae, X_test)
     assert saturation_fraction(cae, X_test) > saturation_fraction(ae, X_test) + 0.15
     assert n_large(cae) < n_large(ae)
+
+
+def test_saturation_needs_a_model_with_bounded_codes(data):
+    from sklearn.decomposition import PCA
+
+    for model in [PCA(2).fit(data), ContractiveAutoencoder(2, activation="softplus", max_iter=2)]:
+        model.fit(data)
+        with pytest.raises(ValueError, match="model must have bounded codes"):
+            saturation_fraction(model, data)
+    with pytest.raises(ValueError, match="'threshold' parameter"):
+        saturation_fraction(ContractiveAutoencoder(2, max_iter=2).fit(data), data, threshold=0.7)
+
+
+@pytest.mark.parametrize("distances", [[0.1, 0.0], [-1.0], [[0.1, 0.2]]])
+def test_contraction_ratio_needs_positive_distances(cae, data, distances):
+    with pytest.raises(ValueError, match="distances must be a 1-D array of positive radii"):
+        contraction_ratio(cae, data, distances)
+
+
+@pytest.mark.parametrize(
+    "direction, match",
+    [
+        (np.zeros(5), "direction must be a non-zero vector"),
+        (np.ones(4), r"direction must have shape \(n_features,\) = \(5,\); got shape \(4,\)"),
+        (np.ones((5, 1)), r"direction must have shape .* got shape \(5, 1\)"),
+        ([1, np.nan, 0, 0, 0], "direction"),
+    ],
+)
+def test_directional_sensitivity_needs_a_nonzero_direction_of_the_right_length(
+    cae, data, direction, match
+):
+    with pytest.raises(ValueError, match=match):
+        directional_sensitivity(cae, data, direction)
+
+
+def test_jacobian_diagnostics_name_a_model_without_jacobian(data):
+    from sklearn.decomposition import PCA
+
+    with pytest.raises(ValueError, match="'model' parameter .* implementing 'jacobian'"):
+        mean_jacobian_norm(PCA(2).fit(data), data)

@@ -83,20 +83,22 @@ def test_value_matches_explicit_jacobians(activation):
 
 def test_corruptions_do_not_depend_on_chunking_or_sparsity():
     # 600 rows span three noise blocks of 256 rows; chunk sizes that split
-    # them differently, and sparse rows, give the same term.
+    # them differently (smaller than a block, rounded to one, all rows), and
+    # sparse rows, give the same term.
     X, theta = _problem(tied=False, n_samples=600)
     X[X < 0.5] = 0.0
     kw = _kwargs("tanh", False, chunk_rows=600)
     value, grad = _objective.hessian_penalty_and_grad(theta, X, **kw)
-    for chunk_rows, data in itertools.product([1, 300, 10_000], [X, sp.csr_matrix(X)]):
+    for chunk_rows, data in itertools.product([100, 300, 10_000], [X, sp.csr_matrix(X)]):
         v, g = _objective.hessian_penalty_and_grad(theta, data, **{**kw, "chunk_rows": chunk_rows})
         assert v == pytest.approx(value, rel=1e-12)
         np.testing.assert_allclose(g, grad, rtol=1e-10, atol=1e-14)
     # Any window of rows is the same slice of the same noise.
     full = _objective.corruption_noise(7, 2, 0, 600, 5, 0.1)
-    np.testing.assert_array_equal(
-        _objective.corruption_noise(7, 2, 250, 530, 5, 0.1), full[250:530]
-    )
+    for start, stop in [(250, 530), (300, 310)]:  # across blocks; inside one
+        np.testing.assert_array_equal(
+            _objective.corruption_noise(7, 2, start, stop, 5, 0.1), full[start:stop]
+        )
     assert not np.allclose(_objective.corruption_noise(7, 1, 0, 600, 5, 0.1), full)
     assert np.std(full) == pytest.approx(0.1, rel=0.05)
 

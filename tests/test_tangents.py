@@ -57,3 +57,11 @@ def test_n_directions_is_validated(n_directions):
     cae = _fitted(X, n_components=4, max_iter=2)
     with pytest.raises(ValueError, match=r"n_directions must be an int in \[1, .*\] = \[1, 4\]"):
         cae.tangents(X, n_directions)
+
+
+@pytest.mark.parametrize("n_directions", [True, False])
+def test_a_bool_is_not_a_number_of_directions(n_directions):
+    X = np.random.RandomState(0).uniform(0, 1, (10, 6))
+    cae = _fitted(X, n_components=4, max_iter=2)
+    with pytest.raises(ValueError, match=r"n_directions must be an int .* got (True|False)\."):
+        cae.tangents(X, n_directions)

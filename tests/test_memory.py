@@ -1,0 +1,93 @@
+"""working_memory bounds what fit, score and tangents allocate, measured
+with tracemalloc (whose peak includes numpy's arrays, in every thread).
+
+Each path runs with working_memory at 1 and 3 MiB: its peak may grow by at
+most the 2 MiB more it is given (plus SLACK), and at 3 MiB it stays within
+3 MiB plus ALLOWANCE for what does not grow with the rows."""
+
+import functools
+import tracemalloc
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sklearn_cae import ContractiveAutoencoder
+
+MiB = 2**20
+SMALL, LARGE = 1, 3  # MiB
+# numpy's ufunc buffers (8192 values a call, per thread), Python objects,
+# L-BFGS's history (about 25 vectors of the 1,088 parameters) and a few
+# copies of the parameters per thread: measured up to 0.45 MiB (a fit at 1
+# MiB peaked at 1.45 MiB).
+ALLOWANCE = 0.6 * MiB
+# The transient part of the above need not coincide with both peaks alike.
+SLACK = 0.125 * MiB
+N, K = 5000, 32  # n = k = 32: at LARGE, chunks are below the 2048-row cap
+
+
+def _peak(fun):
+    """Bytes allocated at the peak of ``fun()``."""
+    tracemalloc.start()
+    try:
+        fun()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _check_bound(run, extra=0):
+    """``run(working_memory)`` allocates at most ``working_memory``, besides
+    ``extra`` bytes (its output, copies of the data) and ALLOWANCE."""
+    run(SMALL)  # imports and caches, not measured
+    small, large = (_peak(functools.partial(run, wm)) for wm in (SMALL, LARGE))
+    assert large - small <= (LARGE - SMALL) * MiB + SLACK
+    assert large <= LARGE * MiB + ALLOWANCE + extra
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.RandomState(0).uniform(0, 1, (N, K))
+
+
+def _sparse(X):
+    return sp.csr_matrix(np.where(X < 0.5, 0.0, X))
+
+
+def _cae(**params):
+    return ContractiveAutoencoder(K, max_iter=1, random_state=0, **params)
+
+
+@pytest.mark.parametrize(
+    "params, sparse",
+    [
+        ({}, False),
+        ({"loss": "cross_entropy"}, True),
+        ({"hessian_penalty": 0.1, "n_corruptions": 1}, False),
+        ({"hessian_penalty": 0.1, "n_corruptions": 1, "tied_weights": False}, True),
+        ({"early_stopping": True, "loss": "cross_entropy"}, False),
+    ],
+)
+def test_fit_stays_within_working_memory(X, params, sparse):
+    data = _sparse(X) if sparse else X
+    cae = _cae(working_memory=LARGE, **params)
+    rows = cae._chunk_rows(data, cae._n_threads(data), cae._objective_share())
+    assert rows < min(2048, N / 2)  # the chunking is what binds
+    # Early stopping splits the data: its two parts are a copy of X.
+    copied = X.nbytes if cae.early_stopping else 0
+    _check_bound(lambda wm: cae.set_params(working_memory=wm).fit(data), copied)
+
+
+@pytest.mark.parametrize("loss, sparse", [("squared_error", False), ("cross_entropy", True)])
+def test_score_stays_within_working_memory(X, loss, sparse):
+    data = _sparse(X) if sparse else X
+    cae = _cae(loss=loss, working_memory=LARGE).fit(X[:100])
+    assert cae._reconstruction_rows(data) < N  # more than one chunk
+    _check_bound(lambda wm: cae.set_params(working_memory=wm).score(data))
+
+
+def test_tangents_stay_within_working_memory_beyond_their_output(X):
+    cae = _cae().fit(X[:100])
+    data = _sparse(X[:250])
+    output = 250 * 3 * (K + 1) * 8  # directions and singular values
+    _check_bound(lambda wm: cae.set_params(working_memory=wm).tangents(data, 3), output)
