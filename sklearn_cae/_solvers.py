@@ -291,6 +291,8 @@ def adam(
             stop = min(start + batch_size, n_samples)
             rows = slice(start, stop) if order is None else order[start:stop]
             J, grad = fun(theta, rows)
+            if not np.isfinite(J):  # stop before the step spreads it to theta
+                check_finite(theta, J, f"in epoch {progress.n_iter + 1}", progress.diagnose)
             optimizer.update(theta, grad)
             epoch_loss += J * (stop - start)
         epoch_loss /= n_samples
