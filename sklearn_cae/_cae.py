@@ -157,9 +157,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, compute its
         reconstruction score (as :meth:`score`) after every L-BFGS
-        iteration or Adam epoch, stop when it has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive iterations, and return the
-        parameters with the best validation score.
+        iteration or Adam epoch, stop when it has not improved by at least
+        ``tol`` for ``n_iter_no_change`` consecutive iterations, and return
+        the parameters with the best validation score. Not used by
+        :meth:`partial_fit` (as MLP's).
 
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping (split
@@ -552,13 +553,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Notes
         -----
-        An interrupt (``KeyboardInterrupt``, Ctrl-C) while L-BFGS or Adam runs ends
-        the fit as in MLP's stochastic solvers: a warning "Training
-        interrupted by user." and the last iterate kept (the best
-        validation iterate with ``early_stopping``), ``loss_`` being its
-        objective. An error or an interrupt at any other moment propagates
-        and leaves the estimator as it was before the call: fitted with the
-        previous model, or unfitted.
+        An interrupt (``KeyboardInterrupt``, Ctrl-C) while L-BFGS or Adam
+        runs ends the fit as in MLP's stochastic solvers: a warning
+        "Training interrupted by user." and the last iterate kept (for
+        Adam, that of the last complete epoch; the best validation iterate
+        with ``early_stopping``), ``loss_`` being its objective. An error
+        or an interrupt at any other moment propagates and leaves the
+        estimator as it was before the call: fitted with the previous
+        model, or unfitted.
         """
         return self._fit(X, incremental=False)
 
