@@ -662,7 +662,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             self.validation_scores_ = progress.validation_scores
             self.best_validation_score_ = progress.best_score
         if self.verbose:
-            self._print_summary(X, theta, result, progress)
+            rec = self._mean_reconstruction(X, theta)
+            print(progress.summary(_SOLVER_NAMES[self.solver], result, loss, rec))
         return self
 
     def _adam(self, X, theta, random_state, workspace, progress, incremental):
@@ -711,19 +712,6 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         )
         self._adam_state = optimizer.state
         return result
-
-    def _print_summary(self, X, theta, result, progress):
-        reason = result.message
-        if result.status == _solvers.STOPPED:
-            reason = f"validation score not improved for {self.n_iter_no_change} iterations"
-        summary = f"{_SOLVER_NAMES[self.solver]} stopped after {result.n_iter} iterations "
-        summary += f"({reason}) in {progress.elapsed:.2f} s; returned parameters: "
-        if progress.best_theta is not None:
-            summary += f"iteration {progress.best_iteration}, validation score "
-            summary += f"{progress.best_score:.8f}, "
-        rec = self._mean_reconstruction(X, theta)
-        summary += f"objective {self.loss_:.8f}, reconstruction {rec:.8f}"
-        print(summary)
 
     def _progress(self, X, X_val, fun):
         """The per-iteration bookkeeping: loss curve, early stopping, verbose
