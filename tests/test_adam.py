@@ -195,6 +195,7 @@ def test_float32_is_trained_in_float32():
     m32 = _adam(max_iter=5).fit(X.astype(np.float32))
     m64 = _adam(max_iter=5).fit(X)
     assert m32.components_.dtype == np.float32
+    assert m32._adam_state["m"].dtype == m32._adam_state["v"].dtype == np.float32
     assert m32.loss_ == pytest.approx(m64.loss_, rel=1e-4)
     assert m32.loss_ != m64.loss_
 
