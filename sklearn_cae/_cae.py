@@ -184,9 +184,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data, compute its
         reconstruction score (as :meth:`score`) after every L-BFGS
-        iteration or Adam epoch, stop when it has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive iterations, and return the
-        parameters with the best validation score.
+        iteration or Adam epoch, stop when it has not improved by at least
+        ``tol`` for ``n_iter_no_change`` consecutive iterations, and return
+        the parameters with the best validation score. Not used by
+        :meth:`partial_fit` (as MLP's).
 
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping (split
@@ -619,13 +620,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Notes
         -----
-        An interrupt (``KeyboardInterrupt``, Ctrl-C) while L-BFGS or Adam runs ends
-        the fit as in MLP's stochastic solvers: a warning "Training
-        interrupted by user." and the last iterate kept (the best
-        validation iterate with ``early_stopping``), ``loss_`` being its
-        objective. An error or an interrupt at any other moment propagates
-        and leaves the estimator as it was before the call: fitted with the
-        previous model, or unfitted.
+        An interrupt (``KeyboardInterrupt``, Ctrl-C) while L-BFGS or Adam
+        runs ends the fit as in MLP's stochastic solvers: a warning
+        "Training interrupted by user." and the last iterate kept (for
+        Adam, that of the last complete epoch; the best validation iterate
+        with ``early_stopping``), ``loss_`` being its objective. An error
+        or an interrupt at any other moment propagates and leaves the
+        estimator as it was before the call: fitted with the previous
+        model, or unfitted.
         """
         return self._fit(X, incremental=False)
 
@@ -729,7 +731,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             self.validation_scores_ = progress.validation_scores
             self.best_validation_score_ = progress.best_score
         if self.verbose:
-            self._print_summary(X, theta, result, progress)
+            rec = self._mean_reconstruction(X, theta)
+            print(progress.summary(_SOLVER_NAMES[self.solver], result, loss, rec))
         return self
 
     def _adam(self, X, theta, random_state, workspace, progress, incremental):
@@ -783,19 +786,6 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         )
         self._adam_state = optimizer.state
         return result
-
-    def _print_summary(self, X, theta, result, progress):
-        reason = result.message
-        if result.status == _solvers.STOPPED:
-            reason = f"validation score not improved for {self.n_iter_no_change} iterations"
-        summary = f"{_SOLVER_NAMES[self.solver]} stopped after {result.n_iter} iterations "
-        summary += f"({reason}) in {progress.elapsed:.2f} s; returned parameters: "
-        if progress.best_theta is not None:
-            summary += f"iteration {progress.best_iteration}, validation score "
-            summary += f"{progress.best_score:.8f}, "
-        rec = self._mean_reconstruction(X, theta)
-        summary += f"objective {self.loss_:.8f}, reconstruction {rec:.8f}"
-        print(summary)
 
     def _progress(self, X, X_val, fun):
         """The per-iteration bookkeeping: loss curve, early stopping, verbose

@@ -140,6 +140,18 @@ class Progress:
             print(f"{line}, {self.elapsed:.2f} s")
         return self.stalled
 
+    def summary(self, solver, result, loss, reconstruction):
+        """The verbose line after a fit that ended with ``result``, returning
+        parameters of objective ``loss`` and mean ``reconstruction`` loss."""
+        reason = result.message
+        if result.status == STOPPED:
+            reason = f"validation score not improved for {self.n_iter_no_change} iterations"
+        line = f"{solver} stopped after {result.n_iter} iterations ({reason}) "
+        line += f"in {self.elapsed:.2f} s; returned parameters: "
+        if self.best_theta is not None:
+            line += f"iteration {self.best_iteration}, validation score {self.best_score:.8f}, "
+        return line + f"objective {loss:.8f}, reconstruction {reconstruction:.8f}"
+
 
 class LastEvaluation:
     """Wraps the objective ``theta -> (J, grad)`` and remembers its last
@@ -296,6 +308,8 @@ def adam(fun, theta0, progress, *, optimizer, epoch, max_iter):
         epoch_loss, n_samples = 0.0, 0
         for rows, n_rows in epoch():
             J, grad = fun(theta, rows)
+            if not np.isfinite(J):  # stop before the step spreads it to theta
+                check_finite(theta, J, f"in epoch {progress.n_iter + 1}", progress.diagnose)
             optimizer.update(theta, grad)
             epoch_loss += J * n_rows
             n_samples += n_rows

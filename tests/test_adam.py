@@ -195,6 +195,7 @@ def test_float32_is_trained_in_float32():
     m32 = _adam(max_iter=5).fit(X.astype(np.float32))
     m64 = _adam(max_iter=5).fit(X)
     assert m32.components_.dtype == np.float32
+    assert m32._adam_state["m"].dtype == m32._adam_state["v"].dtype == np.float32
     assert m32.loss_ == pytest.approx(m64.loss_, rel=1e-4)
     assert m32.loss_ != m64.loss_
 
@@ -308,3 +309,27 @@ def test_the_data_is_freed_when_the_call_returns(method):
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_interrupt_keeps_the_last_epoch_with_a_warning(interrupt_at):
+    X = _data(100)
+    interrupt_at(4 * 3 + 2)  # a batch of the 4th epoch (4 batches each)
+    with pytest.warns(UserWarning, match="Training interrupted by user."):
+        model = _adam(batch_size=25, max_iter=50).fit(X)
+    assert model.n_iter_ == len(model.loss_curve_) == 3
+    J, _ = _objective_at(model, X, _theta(model))
+    assert model.loss_ == pytest.approx(J, rel=1e-12)
+    # The parameters after the 3rd epoch, as a fit of 3 epochs returns.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stopped = _adam(batch_size=25, max_iter=3).fit(X)
+    np.testing.assert_array_equal(model.components_, stopped.components_)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_non_finite_objective_is_an_error_and_the_model_stays_unfitted(method):
+    X = _data(100) * 1e300
+    model = _adam(loss="squared_error")
+    with pytest.raises(ValueError, match=r"objective is inf in epoch 1.*scale X"):
+        getattr(model, method)(X)
+    assert not hasattr(model, "components_")

@@ -28,12 +28,12 @@ from sklearn_cae import ContractiveAutoencoder
         ContractiveAutoencoder(
             n_components=3,
             solver="adam",
-            batch_size=8,
+            batch_size=16,
             tied_weights=False,
             alpha=0.1,
             hessian_penalty=0.5,
             early_stopping=True,
-            max_iter=20,
+            max_iter=10,
             random_state=0,
         ),
     ]
