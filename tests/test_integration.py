@@ -48,8 +48,8 @@ def test_grid_search_without_downstream_model_uses_score(digits):
     grid.fit(X)
     # score is the reconstruction alone, which the penalty can only hurt.
     assert grid.best_params_ == {"contraction": 0.0}
-    # The search scored each fold by minus the mean squared reconstruction
-    # error of the held-out rows.
+    # The search scored each fold by score: minus the mean reconstruction
+    # loss (half the squared error) of the held-out rows.
     fold_scores = []
     for train, test in KFold(2).split(X):
         model = clone(grid.estimator).set_params(contraction=0.0).fit(X[train])

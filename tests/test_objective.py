@@ -117,8 +117,8 @@ def test_penalty_is_square_then_sum_not_sum_then_square(activation):
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-11), (np.float32, 1e-6)])
 def test_activation_table_matches_the_reference_activations(activation, dtype, tol):
     # Each row of the table (f, f', f'') against the same functions written
-    # independently: a wrong f with right derivatives (or f' and f''
-    # swapped consistently) passes the finite differences below, not this.
+    # independently: a wrong f whose derivatives are right (softplus plus a
+    # constant) passes the finite differences below, not this.
     assert set(ACTIVATIONS) == set(REFERENCE_ACTIVATIONS)
     a = np.linspace(-5.0, 5.0, 41, dtype=dtype) + dtype(0.01)  # avoids relu's kink
     f, df, d2f = ACTIVATIONS[activation]
