@@ -90,14 +90,6 @@ def reconstruction_loss(X, Z, loss):
     return 0.5 * np.einsum("ij,ij->i", E, E)
 
 
-def contraction_penalty(X, W, b, activation):
-    """Per-sample ``||dh_i/dx_i||_F^2 = sum_j f'(a_ij)^2 ||W_j||^2``, shape ``(N,)``."""
-    f, df, _ = ACTIVATIONS[activation]
-    A = np.asarray(X @ W.T) + b
-    F1 = df(A, f(A))
-    return (F1 * F1) @ np.einsum("ij,ij->i", W, W)
-
-
 def jacobian(X, W, b, activation):
     """Per-sample encoder Jacobians ``diag(f'(a_i)) W``, shape ``(N, k, n)``."""
     f, df, _ = ACTIVATIONS[activation]

@@ -1,8 +1,11 @@
 """sklearn_cae.diagnostics: exact values on small models, and the paper's
 Table 1 pattern (CAE vs plain autoencoder) on the digits."""
 
+import copy
+
 import numpy as np
 import pytest
+from scipy.special import logit
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.neural_network import BernoulliRBM
@@ -59,13 +62,40 @@ def test_linear_model_contraction_ratio_is_the_same_at_every_distance(data):
     assert [near, far] == pytest.approx(expected, rel=1e-9)
 
 
+def _with_codes(model, H, inverse_activation):
+    """A copy of ``model`` and inputs ``X`` on which its codes are ``H``
+    (encoder weights set to the identity on the first features)."""
+    model = copy.deepcopy(model)
+    n_samples, k = H.shape
+    model.components_ = np.eye(k, model.n_features_in_)
+    model.intercept_hidden_ = np.zeros(k)
+    X = np.zeros((n_samples, model.n_features_in_))
+    X[:, :k] = inverse_activation(H)
+    np.testing.assert_allclose(model.transform(X), H, rtol=1e-12)
+    return model, X
+
+
 def test_saturation_fraction_counts_codes_near_the_bounds(cae, data):
-    H = cae.transform(data)
-    assert saturation_fraction(cae, data) == np.mean((H <= 0.05) | (H >= 0.95))
-    assert saturation_fraction(cae, data, threshold=0.5) == 1.0
-    tanh = ContractiveAutoencoder(4, activation="tanh", max_iter=20, random_state=0).fit(data)
-    H = tanh.transform(data)
-    assert saturation_fraction(tanh, data, threshold=0.1) == np.mean(np.abs(H) >= 0.8)
+    # Codes chosen by hand, none on a boundary; the fractions are counted
+    # by hand.
+    H = np.array(
+        [
+            [0.01, 0.04, 0.06, 0.50],
+            [0.94, 0.96, 0.99, 0.20],
+            [0.12, 0.86, 0.88, 0.30],
+        ]
+    )
+    logistic, X = _with_codes(cae, H, logit)
+    assert saturation_fraction(logistic, X) == 4 / 12  # below 0.05, above 0.95
+    assert saturation_fraction(logistic, X, threshold=0.1) == 6 / 12
+    assert saturation_fraction(logistic, X, threshold=0.15) == 9 / 12
+    # tanh codes span [-1, 1]: a threshold of 0.05 is within 0.1 of a bound.
+    tanh = ContractiveAutoencoder(4, activation="tanh", max_iter=2, random_state=0).fit(data)
+    H = np.array([[-0.95, 0.92, 0.50, -0.20], [0.00, 0.85, -0.88, 0.99]])
+    tanh, X = _with_codes(tanh, H, np.arctanh)
+    assert saturation_fraction(tanh, X) == 3 / 8
+    assert saturation_fraction(tanh, X, threshold=0.1) == 5 / 8
+    # A model without ``activation`` is taken to have logistic codes.
     rbm = BernoulliRBM(n_components=4, n_iter=2, random_state=0).fit(data)
     H = rbm.transform(data)
     assert saturation_fraction(rbm, data) == np.mean((H <= 0.05) | (H >= 0.95))

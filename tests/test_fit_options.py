@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
+from test_estimator import _objective_from_attributes
 
 from sklearn_cae import ContractiveAutoencoder, _cae
 
@@ -14,15 +15,26 @@ def _data(n_samples=200, n_features=8, seed=0):
     return np.random.RandomState(seed).uniform(0, 1, (n_samples, n_features))
 
 
+def _first_stop(scores, tol, n_iter_no_change):
+    """The iteration (from 1) at which early stopping as documented stops:
+    the first that ends ``n_iter_no_change`` consecutive iterations none of
+    which improved on the best score before it by at least ``tol``; None
+    if none does."""
+    improved = [s >= max(scores[:i], default=-np.inf) + tol for i, s in enumerate(scores)]
+    for stop in range(n_iter_no_change, len(scores) + 1):
+        if not any(improved[stop - n_iter_no_change : stop]):
+            return stop
+    return None
+
+
 # ------------------------------------------------------------ early stopping
 def test_early_stopping_stops_and_restores_the_best_iterate(monkeypatch):
     split = _cae.train_test_split
-    held_out = []
+    parts = []
 
     def recording_split(*args, **kwargs):
-        parts = split(*args, **kwargs)
-        held_out.append(parts[1])
-        return parts
+        parts.append(split(*args, **kwargs))
+        return parts[-1]
 
     monkeypatch.setattr(_cae, "train_test_split", recording_split)
     X = _data()
@@ -37,21 +49,46 @@ def test_early_stopping_stops_and_restores_the_best_iterate(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)  # it must stop early instead
         cae.fit(X)
-    (X_val,) = held_out
+    ((X_train, X_val),) = parts
     assert X_val.shape == (20, 8)  # validation_fraction=0.1
 
     scores = np.asarray(cae.validation_scores_)
     assert len(scores) == cae.n_iter_ == len(cae.loss_curve_) < 1000
     best = int(np.argmax(scores))
     assert cae.best_validation_score_ == scores[best]
-    # Stopped because the last n_iter_no_change scores did not improve on
+    # Stopped as soon as n_iter_no_change scores in a row did not improve on
     # the best before them by at least tol (scikit-learn MLP's rule)...
-    assert np.all(scores[-5:] < scores[:-5].max() + cae.tol)
-    # ...and returned the best iterate, not the last one.
+    assert cae.n_iter_ == _first_stop(scores, cae.tol, 5)
+    # ...and returned the best iterate, not the last one: its validation
+    # score, and loss_ is the objective there on the training part.
     assert best < cae.n_iter_ - 1
     assert cae.score(X_val) == pytest.approx(cae.best_validation_score_, rel=1e-12)
     assert cae.score(X_val) > scores[-1]
-    assert cae.loss_ == cae.loss_curve_[best]
+    assert cae.loss_ == pytest.approx(_objective_from_attributes(cae, X_train), rel=1e-10)
+    assert cae.loss_ > cae.loss_curve_[-1]
+
+
+def test_early_stopping_needs_improvements_of_at_least_tol():
+    # With tol=1e-3 the validation score still rose at each of the last
+    # n_iter_no_change iterations, but by less than tol: the fit stopped
+    # there (iteration 32). Stopping only once the score stops rising would
+    # have gone on (to iteration 43).
+    cae = ContractiveAutoencoder(
+        n_components=4,
+        contraction=0.0,
+        early_stopping=True,
+        n_iter_no_change=5,
+        tol=1e-3,
+        max_iter=1000,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        cae.fit(_data())
+    scores = np.asarray(cae.validation_scores_)
+    rises = np.diff(scores[-6:])
+    assert np.all((0 < rises) & (rises < cae.tol))
+    assert cae.n_iter_ == _first_stop(scores, cae.tol, 5)
 
 
 def test_validation_attributes_only_with_early_stopping():

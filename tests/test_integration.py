@@ -6,9 +6,10 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 
 from sklearn_cae import ContractiveAutoencoder
@@ -47,7 +48,14 @@ def test_grid_search_without_downstream_model_uses_score(digits):
     grid.fit(X)
     # score is the reconstruction alone, which the penalty can only hurt.
     assert grid.best_params_ == {"contraction": 0.0}
-    assert grid.best_score_ < 0
+    # The search scored each fold by score: minus the mean reconstruction
+    # loss (half the squared error) of the held-out rows.
+    fold_scores = []
+    for train, test in KFold(2).split(X):
+        model = clone(grid.estimator).set_params(contraction=0.0).fit(X[train])
+        R = model.inverse_transform(model.transform(X[test]))
+        fold_scores.append(-np.mean(0.5 * np.sum((X[test] - R) ** 2, axis=1)))
+    assert grid.best_score_ == pytest.approx(np.mean(fold_scores), rel=1e-10)
 
 
 def _fitted(digits):
