@@ -64,7 +64,7 @@ SETTINGS = {
         n_images=4000,
         max_iter=100,
         cv=3,
-        contractions=[0.0, 0.03, 0.1, 0.3, 1.0],
+        contractions=[0.0, 0.1, 0.3, 1.0],
         seed_contractions=[0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3],
         n_seeds=5,
     ),
@@ -260,7 +260,7 @@ def reconstruction_references(X_train, X_test):
 
 def explain_diagnostics(measures, X_train, X_test):
     """Say what the diagnostics table shows (CAE first, plain AE second)."""
-    (cae, m_cae), (ae, m_ae), (wd, m_wd) = measures.items()
+    m_cae, m_ae, m_wd = measures.values()
     floor, mean_loss = reconstruction_references(X_train, X_test)
     saturation = ""
     if m_cae["saturation"] is not None:
@@ -271,8 +271,9 @@ def explain_diagnostics(measures, X_train, X_test):
         )
     if m_cae["jacobian_norm"] < min(m_ae["jacobian_norm"], m_wd["jacobian_norm"]):
         verdict = (
-            "The CAE trades a little reconstruction for the smallest Jacobian: its codes "
-            "react to fewer directions of the input."
+            f"The CAE has the smallest Jacobian, at a reconstruction loss "
+            f"{m_cae['loss'] - m_ae['loss']:+.2f} from the plain AE's: its codes react to "
+            f"fewer directions of the input."
         )
     else:
         verdict = "Here the CAE's Jacobian is not the smallest: try a larger contraction."
