@@ -361,8 +361,11 @@ def _number(text, where):
 def _read_csv(path):
     """Rows of floats from a comma-separated file; skips one header line
     (every cell of the first line not a number) and says so."""
-    with open(path, newline="") as f:
-        lines = [(i, row) for i, row in enumerate(csv.reader(f), start=1) if row]
+    try:
+        with open(path, newline="") as f:
+            lines = [(i, row) for i, row in enumerate(csv.reader(f), start=1) if row]
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text file (a CSV) nor a .npy file.") from None
     if not lines:
         raise DataError(f"{path}: the file has no rows.")
     first_line, first = lines[0]
@@ -375,6 +378,8 @@ def _read_csv(path):
     if not any(_is_number(cell) for cell in first):
         print(f"{path}: skipped line {first_line}, a header: {','.join(first)}")
         lines = lines[1:]
+        if not lines:
+            raise DataError(f"{path}: no rows of numbers after the header.")
     rows = []
     for line, row in lines:
         if len(row) != len(lines[0][1]):

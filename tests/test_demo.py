@@ -120,6 +120,8 @@ def run_with_data(tmp_path, capsys, name, content, *options):
     path = tmp_path / name
     if isinstance(content, np.ndarray):
         np.save(path, content)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
     elif content is not None:
         path.write_text(content)
     with pytest.raises(SystemExit) as exc:
@@ -140,6 +142,8 @@ GOOD_ROWS = "".join(f"{i},{i % 3},{i % 5}\n" for i in range(10))
         ("ragged.csv", "1,2\n3,4,5\n", "line 2 has 3 values, line 1 has 2"),
         ("short.csv", "1,2\n3,4\n", "2 rows; the demo needs at least 5"),
         ("missing.csv", None, "missing.csv: no such file"),
+        ("header_only.csv", "a,b\n", "no rows of numbers after the header"),
+        ("binary.csv", b"\xff\xfe\x00\x01", "not a text file"),
         ("inf.npy", np.array([[1.0, 2.0], [3.0, np.inf]] * 3), "row 1, column 1 (from 0): inf is"),
         ("text.npy", np.array([["a", "b"]] * 6), "expected an array of numbers"),
     ],
