@@ -7,7 +7,7 @@ other seeds than the one it uses.
    durations that ``--help`` and the README quote
    (``sklearn_cae.__main__.DURATIONS``).
 2. With ``--seeds N``, runs the quick demo's steps with seeds ``0..N-1``
-   (the data subset, the split and every initialisation) and prints, per
+   (the data subset, the split and the autoencoders' initialisations) and prints, per
    seed, what the quick demo's test holds for seed 0: the chosen
    contraction, the test macro-F1 of the plain AE and the CAE, and the
    diagnostics of the CAE, the plain AE and the AE with weight decay.
