@@ -12,7 +12,7 @@ raised a ``ConvergenceWarning``) and the mean fit time, and, for context,
 a logistic regression on the scaled features alone. BLAS is single-threaded
 (small matrices).
 
-Run from the repository root (about 5 minutes on 2 cores)::
+Run from the repository root (20 minutes on the busy shared 2-core machine)::
 
     PYTHONPATH=$PWD python benchmarks/bench_defaults.py
 """
