@@ -78,7 +78,7 @@ SETTINGS = {
     ),
 }
 #: Durations measured by ``benchmarks/bench_demo.py`` (see benchmarks/README.md).
-DURATIONS = {"full": "about a minute", "quick": "about 10 s"}
+DURATIONS = {"full": "about 35 s", "quick": "about 8 s"}
 
 
 # ----------------------------------------------------------------- output
