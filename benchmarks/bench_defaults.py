@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 from _common import environment
+from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -83,13 +84,12 @@ def main():
                 if loss == "cross_entropy" and scaling == "Standard":
                     continue
                 for max_iter in MAX_ITERS:
+                    cae = ContractiveAutoencoder(
+                        activation=activation, loss=loss, max_iter=max_iter, random_state=0
+                    )
                     m, s, capped, t = cross_validate(
-                        lambda: make_pipeline(
-                            ContractiveAutoencoder(
-                                activation=activation, loss=loss, max_iter=max_iter, random_state=0
-                            ),
-                            StandardScaler(),
-                            LogisticRegression(max_iter=5000),
+                        lambda cae=cae: make_pipeline(
+                            clone(cae), StandardScaler(), LogisticRegression(max_iter=5000)
                         ),
                         Xs,
                         y,

@@ -28,8 +28,8 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
-
 from _common import environment
+
 from sklearn_cae.__main__ import DURATIONS, print_table, run_digits, single_threaded_blas
 
 
@@ -59,7 +59,13 @@ def durations(repeats):
         command = "python -m sklearn_cae" + (" --quick" if name == "quick" else "")
         walls = " ".join(f"{w:.1f}" for w, _ in times)
         rows.append((command, DURATIONS[name], f"{wall:.1f}", f"{cpu:.1f}", walls))
-    header = ("command", "--help and README say", "median wall (s)", "median CPU (s)", "wall per run")
+    header = (
+        "command",
+        "--help and README say",
+        "median wall (s)",
+        "median CPU (s)",
+        "wall per run",
+    )
     print_table(header, rows)
 
 

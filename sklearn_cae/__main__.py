@@ -24,7 +24,6 @@ in ``--help`` and the README are measured by ``benchmarks/bench_demo.py``.
 import argparse
 import csv
 import math
-import sys
 import textwrap
 import time
 import warnings
@@ -122,6 +121,8 @@ def fit_quietly(estimator, X, y=None):
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(X, y)
     return time.perf_counter() - start
+
+
 # ------------------------------------------------------------ the models
 def cae_classifier(**cae_params):
     """CAE features -> standardized -> logistic regression.
@@ -249,6 +250,11 @@ def diagnostics_table(models, X_train, X_test, progress):
         "contraction ratio at distance 1",
     )
     return header, rows, spectra, measures
+
+
+def by_role(measures):
+    """The diagnostics' measures keyed "CAE", "AE", "AE + weight decay"."""
+    return dict(zip(["CAE", "AE", "AE + weight decay"], measures.values(), strict=True))
 
 
 def reconstruction_references(X_train, X_test):
@@ -469,7 +475,9 @@ def run_digits(args, plt, seed=0):
     cv_scores = dict(
         zip(
             [p["cae__contraction"] for p in grid.cv_results_["params"]],
-            zip(grid.cv_results_["mean_test_score"], grid.cv_results_["std_test_score"]),
+            zip(
+                grid.cv_results_["mean_test_score"], grid.cv_results_["std_test_score"], strict=True
+            ),
             strict=True,
         )
     )
@@ -507,7 +515,7 @@ def run_digits(args, plt, seed=0):
     diag_models = diagnostic_models(k, 0.1, alpha=10.0, max_iter=max_iter, random_state=seed)
     header, rows, spectra, measures = diagnostics_table(diag_models, X_train, X_test, progress)
     print_table(header, rows)
-    results["diagnostics"] = dict(zip(["CAE", "AE", "AE + weight decay"], measures.values()))
+    results["diagnostics"] = by_role(measures)
     print("The paper's Table 1: logistic units, cross-entropy reconstruction, test images.")
     explain_diagnostics(measures, X_train, X_test)
 
@@ -516,12 +524,13 @@ def run_digits(args, plt, seed=0):
     print_table(header, rows)
     median = np.median(curves, axis=1)
     explain(
-        f"Medians over {setting['n_seeds']} initialisations of the codes' sensitivity along the data (u1) and "
-        f"across it (u2, where the data only has noise). With contraction=0 the 8 units "
-        f"for 2 inputs learn the identity: the same sensitivity both ways. As contraction "
-        f"grows to {setting['seed_contractions'][-1]:g}, the sensitivity across falls from "
-        f"{median[0, 1]:.3f} to {median[-1, 1]:.4f} and along only from {median[0, 0]:.3f} to "
-        f"{median[-1, 0]:.3f}: the codes follow the data and ignore the noise."
+        f"Medians over {setting['n_seeds']} initialisations of the codes' sensitivity "
+        f"along the data (u1) and across it (u2, where the data only has noise). With "
+        f"contraction=0 the 8 units for 2 inputs learn the identity: the same sensitivity "
+        f"both ways. As contraction grows to {setting['seed_contractions'][-1]:g}, the "
+        f"sensitivity across falls from {median[0, 1]:.3f} to {median[-1, 1]:.4f} and along "
+        f"only from {median[0, 0]:.3f} to {median[-1, 0]:.3f}: the codes follow the data and "
+        f"ignore the noise."
     )
 
     progress("the PCA limit: a tied identity CAE with 8 units vs PCA(8)")
@@ -562,7 +571,7 @@ def run_user_data(X, args, plt):
         cae = next(iter(models.values()))
         plot_filters(plt, cae, out / "filters_cae.png", "CAE filters")
         plot_reconstructions(plt, models, X_test, out / "reconstructions.png")
-    return {"diagnostics": dict(zip(["CAE", "AE", "AE + weight decay"], measures.values()))}
+    return {"diagnostics": by_role(measures)}
 
 
 class _Parser(argparse.ArgumentParser):

@@ -90,10 +90,15 @@ def plot_seed(plt, X, u1, u2, contractions, curves, path):
     left.set_aspect("equal")
     left.set_title("data: spread along u1, noise 0.02 along u2", fontsize=9)
     x = np.arange(len(contractions))  # evenly spaced, so that 0 has a place
-    for column, marker, label in ((0, "o-", "||J u1|| (along the data)"), (1, "s-", "||J u2|| (across)")):
+    for column, marker, label in (
+        (0, "o-", "||J u1|| (along the data)"),
+        (1, "s-", "||J u2|| (across)"),
+    ):
         values = curves[:, :, column]
         (line,) = right.semilogy(x, np.median(values, axis=1), marker, label=label)
-        right.fill_between(x, values.min(axis=1), values.max(axis=1), color=line.get_color(), alpha=0.2)
+        right.fill_between(
+            x, values.min(axis=1), values.max(axis=1), color=line.get_color(), alpha=0.2
+        )
     right.set_xticks(x, [f"{c:g}" for c in contractions])
     right.set_xlabel("contraction (0: plain autoencoder)")
     right.set_ylabel("mean sensitivity of the codes")

@@ -141,7 +141,11 @@ GOOD_ROWS = "".join(f"{i},{i % 3},{i % 5}\n" for i in range(10))
 @pytest.mark.parametrize(
     "name, content, message",
     [
-        ("nan.csv", "1,2\n3,4\n5,nan\n" + GOOD_ROWS, "nan.csv, line 3, column 2: 'nan' is not a finite"),
+        (
+            "nan.csv",
+            "1,2\n3,4\n5,nan\n" + GOOD_ROWS,
+            "nan.csv, line 3, column 2: 'nan' is not a finite",
+        ),
         ("text.csv", "1,2\n3,oops\n", "text.csv, line 2, column 2: 'oops' is not a number"),
         ("empty_cell.csv", "1,2\n3,\n", "line 2, column 2: an empty cell is not a number"),
         ("semicolons.csv", "1;2\n3;4\n", "line 1 are separated by ';'; the demo reads comma"),
