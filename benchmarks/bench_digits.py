@@ -67,10 +67,10 @@ def main():
     print(f"chosen: {grid.best_params_} (search took {seconds:.0f} s)\n")
 
     models = baselines(grid.best_estimator_)
-    header, rows = feature_table(models, X_train, y_train, X_test, y_test, progress)
+    header, rows, _ = feature_table(models, X_train, y_train, X_test, y_test, progress)
     print_table(header, rows)
 
-    header, rows, _ = diagnostics_table(
+    header, rows, _, _ = diagnostics_table(
         diagnostic_models(100, contraction=0.1, alpha=10.0, max_iter=200),
         X_train,
         X_test,

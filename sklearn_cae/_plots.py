@@ -80,7 +80,8 @@ def plot_spectra(plt, spectra, path):
 
 def plot_seed(plt, X, u1, u2, contractions, curves, path):
     """The seed picture: the data with ``u1``, ``u2``, and the codes' sensitivity
-    along each (``curves``, one row per contraction) as ``contraction`` grows."""
+    along each as ``contraction`` grows: ``curves[i, s]`` is ``(along, across)``
+    for contraction ``i`` and initialisation ``s``; median line, range shaded."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
     left.scatter(X[:, 0], X[:, 1], s=4, color="0.5")
     for u, name in ((u1, "u1"), (u2, "u2")):
@@ -88,17 +89,23 @@ def plot_seed(plt, X, u1, u2, contractions, curves, path):
         left.text(*(0.5 + 0.33 * u), name)
     left.set_aspect("equal")
     left.set_title("data: spread along u1, noise 0.02 along u2", fontsize=9)
-    positive = np.asarray(contractions) > 0
-    c = np.asarray(contractions)[positive]
-    right.loglog(c, curves[positive, 0], "o-", label="CAE: ||J u1|| (along)")
-    right.loglog(c, curves[positive, 1], "s-", label="CAE: ||J u2|| (across)")
-    if not positive.all():
-        ae = curves[~positive][0]
-        right.axhline(ae[0], color="C0", ls=":", label="contraction=0: ||J u1||")
-        right.axhline(ae[1], color="C1", ls="--", label="contraction=0: ||J u2||")
-    right.set_xlabel("contraction")
+    x = np.arange(len(contractions))  # evenly spaced, so that 0 has a place
+    for column, marker, label in (
+        (0, "o-", "||J u1|| (along the data)"),
+        (1, "s-", "||J u2|| (across)"),
+    ):
+        values = curves[:, :, column]
+        (line,) = right.semilogy(x, np.median(values, axis=1), marker, label=label)
+        right.fill_between(
+            x, values.min(axis=1), values.max(axis=1), color=line.get_color(), alpha=0.2
+        )
+    right.set_xticks(x, [f"{c:g}" for c in contractions])
+    right.set_xlabel("contraction (0: plain autoencoder)")
     right.set_ylabel("mean sensitivity of the codes")
-    right.set_title("8 hidden units for 2 inputs (overcomplete)", fontsize=9)
+    right.set_title(
+        f"8 hidden units for 2 inputs: median and range of {curves.shape[1]} initialisations",
+        fontsize=9,
+    )
     right.legend(fontsize=7)
     return save(plt, fig, path)
 

@@ -1,5 +1,6 @@
-"""The nudged digits of scikit-learn's RBM example, shared by the demo and
-``benchmarks/bench_digits.py``."""
+"""The nudged digits of scikit-learn's RBM example: the demo
+(``python -m sklearn_cae``) uses a random subset of them,
+``benchmarks/bench_digits.py`` all of them."""
 
 import numpy as np
 from scipy.ndimage import shift
