@@ -26,6 +26,9 @@ from . import _objective
 from ._activations import ACTIVATIONS
 
 _MAX_CHUNK_ROWS = 2048
+#: Where the documentation is published; the HTML repr's "?" links to the
+#: estimator's page under it, which docs/conf.py checks the build produces.
+DOCS_URL = "https://sklearn-cae.readthedocs.io/en/stable/"
 _MIN_ROWS_PER_THREAD = 256
 
 
@@ -236,6 +239,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     >>> directions.shape, singular_values.shape
     ((2, 2, 8), (2, 2))
     """
+
+    # The HTML repr's "?" links to this class's API page (scikit-learn's
+    # _HTMLDocumentationLinkMixin fills in the public module and the name).
+    _doc_link_module = "sklearn_cae"
+    _doc_link_template = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -584,11 +592,64 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         _, _, D, c = self._params(H.dtype)
         return _objective.decode(H, D, c, self.loss)
 
+    def _reconstruction_losses(self, X):
+        """Validated ``X``'s per-sample reconstruction losses ``rec_i``,
+        computed a chunk of rows at a time; shape ``(n_samples,)``."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        self._check_unit_interval(X)
+        W, b, D, c = self._params(X.dtype)
+        losses = np.empty(X.shape[0], dtype=X.dtype)
+        chunk_rows = self._chunk_rows(X)
+        for start in range(0, X.shape[0], chunk_rows):
+            rows = slice(start, start + chunk_rows)
+            X_chunk = _objective._dense(X[rows])
+            Z = _objective.encode(X_chunk, W, b, self.activation) @ D + c
+            losses[rows] = _objective.reconstruction_loss(X_chunk, Z, self.loss)
+        return losses
+
+    def score_samples(self, X):
+        """Minus each sample's reconstruction loss (higher is more typical).
+
+        An anomaly score: samples unlike the training data reconstruct
+        badly and score low. ``score(X)`` is the mean of these values. The
+        contraction penalty is not included.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``-rec_i``: ``-0.5 * ||x_i - r_i||^2`` for
+            ``loss="squared_error"``, minus the cross-entropy of ``x_i``
+            and ``r_i`` for ``loss="cross_entropy"``, in the dtype of the
+            fitted model's input (float32 or float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_cae import ContractiveAutoencoder
+        >>> rng = np.random.RandomState(0)
+        >>> t = rng.uniform(-1, 1, (200, 1))
+        >>> X = np.hstack([t, 0.5 * t]) + 0.02 * rng.normal(size=(200, 2))
+        >>> cae = ContractiveAutoencoder(
+        ...     n_components=4, activation="tanh", random_state=0
+        ... ).fit(X)
+        >>> scores = cae.score_samples([[0.5, 0.25], [0.5, -0.25]])
+        >>> bool(scores[0] > scores[1])  # on the line vs across it
+        True
+        """
+        return -self._reconstruction_losses(X)
+
     def score(self, X, y=None):
         """Minus the mean per-sample reconstruction loss (higher is better).
 
-        The contraction penalty is not included, so scores of models with
-        different ``contraction`` compare their reconstructions.
+        The mean of :meth:`score_samples`. The contraction penalty is not
+        included, so scores of models with different ``contraction``
+        compare their reconstructions.
 
         Parameters
         ----------
@@ -602,13 +663,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         -------
         score : float
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        self._check_unit_interval(X)
-        W, b, D, c = self._params(X.dtype)
-        return -_objective.mean_reconstruction_loss(
-            X, W, b, D, c, self.activation, self.loss, self._chunk_rows(X)
-        )
+        return -float(np.mean(self._reconstruction_losses(X), dtype=np.float64))
 
     def jacobian(self, X):
         """Per-sample Jacobian of the encoder, ``dh/dx = diag(f'(a)) W``.
