@@ -141,7 +141,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     corruption_std : float, default=0.1
         Standard deviation of the Gaussian corruptions, in the units of
-        ``X``. The corruptions are drawn once per :term:`fit` from
+        ``X``. The corruptions are drawn once per :meth:`fit` from
         ``random_state`` (L-BFGS sees a deterministic objective), block by
         block of 256 rows at each evaluation, so they are never stored
         whole.
@@ -163,7 +163,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         ``early_stopping=True``.
 
     warm_start : bool, default=False
-        If True, :term:`fit` continues from the current parameters of a
+        If True, :meth:`fit` continues from the current parameters of a
         fitted model (for example along a path of ``contraction`` values)
         instead of a fresh initialisation. ``X`` must have the same
         features and ``n_components`` must not change (a ``ValueError``
@@ -191,11 +191,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         the best validation iteration).
 
     loss_curve_ : list of float
-        Objective after each L-BFGS iteration of the last :term:`fit`
+        Objective after each L-BFGS iteration of the last :meth:`fit`
         (all iterations run, also those after the best one).
 
     n_iter_ : int
-        Number of L-BFGS iterations run by the last :term:`fit`.
+        Number of L-BFGS iterations run by the last :meth:`fit`.
 
     validation_scores_ : list of float
         Validation score (minus the mean reconstruction loss on the
@@ -207,10 +207,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         parameters. Only with ``early_stopping=True``.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :meth:`fit`. Defined only when `X`
         has feature names that are all strings.
 
     See Also
