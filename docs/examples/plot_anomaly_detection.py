@@ -43,8 +43,10 @@ cae = ContractiveAutoencoder(
 threshold = np.quantile(cae.score_samples(X_train), 0.05)
 clean_scores = cae.score_samples(X_clean)
 corrupted_scores = cae.score_samples(X_corrupted)
-print(f"flagged: {np.mean(clean_scores < threshold):.1%} of clean test digits, "
-      f"{np.mean(corrupted_scores < threshold):.1%} of corrupted ones")
+print(
+    f"flagged: {np.mean(clean_scores < threshold):.1%} of clean test digits, "
+    f"{np.mean(corrupted_scores < threshold):.1%} of corrupted ones"
+)
 labels = np.r_[np.zeros(len(clean_scores)), np.ones(len(corrupted_scores))]
 auc = roc_auc_score(labels, -np.r_[clean_scores, corrupted_scores])
 print(f"ROC AUC of -score_samples: {auc:.3f}")
@@ -59,7 +61,7 @@ hist_ax.hist(corrupted_scores, bins, alpha=0.6, label="corrupted")
 hist_ax.axvline(threshold, color="k", linestyle="--", label="threshold")
 hist_ax.set(xlabel="score_samples", ylabel="test images", title=f"ROC AUC {auc:.3f}")
 hist_ax.legend()
-for ax, index in zip(image_axes, np.argsort(corrupted_scores)[:3]):
+for ax, index in zip(image_axes, np.argsort(corrupted_scores)[:3], strict=True):
     ax.imshow(X_corrupted[index].reshape(8, 8), cmap="gray_r")
     ax.set(xticks=[], yticks=[], title=f"score {corrupted_scores[index]:.1f}")
 fig.tight_layout()

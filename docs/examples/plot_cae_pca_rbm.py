@@ -57,7 +57,7 @@ for name, model in models.items():
 # %%
 n_shown = 8
 fig, axes = plt.subplots(3, n_shown, figsize=(8, 3.4))
-for row, (name, model) in zip(axes, models.items()):
+for row, (name, model) in zip(axes, models.items(), strict=True):
     for j, ax in enumerate(row):
         image = model.components_[j].reshape(8, 8)
         limit = np.abs(image).max()

@@ -42,7 +42,7 @@ print(f"mean |cos| to the true tangent: {np.mean(np.abs(np.sum(tangent * true_ta
 fig, ax = plt.subplots(figsize=(4.5, 4.5))
 ax.scatter(*X.T, s=3, color="0.7", label="training data")
 segments = 0.15 * tangent
-for point, segment in zip(shown, segments):
+for point, segment in zip(shown, segments, strict=True):
     ax.plot(*np.column_stack([point - segment, point + segment]), color="C3")
 ax.plot([], [], color="C3", label="learned tangent")
 ax.set(aspect="equal", title="leading tangent of the CAE at each point")
