@@ -24,7 +24,7 @@ def _fit(X, **params):
 
 
 def _reconstruction_losses(model, X):
-    """OBJECTIVE.md's rec_i from the fitted attributes, written out in numpy."""
+    """rec_i of docs/user_guide/objective.rst from the fitted attributes, in numpy."""
     A = X @ model.components_.T + model.intercept_hidden_
     H = {"logistic": expit, "tanh": np.tanh}[model.activation](A)
     Z = H @ model.decoder_components_ + model.intercept_visible_

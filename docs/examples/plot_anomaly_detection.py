@@ -10,7 +10,8 @@ sample's reconstruction loss, so low scores flag unusual samples. Here the test
 set mixes held-out clean digits with corrupted ones (a random 3x3 patch of
 each image replaced by noise); a threshold at the 5th percentile of the
 training scores flags samples, and the ROC AUC says how well the score
-separates the two groups without choosing a threshold.
+separates the two groups without choosing a threshold. The figure shows the
+scores of both groups and, right, the three lowest-scoring corrupted images.
 """
 
 import warnings
