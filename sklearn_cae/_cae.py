@@ -1,13 +1,12 @@
-"""ContractiveAutoencoder: parameters, validation, the L-BFGS driver and the
-public methods. The math lives in ``_objective.py``."""
+"""ContractiveAutoencoder: parameters, validation and the public methods.
+The math lives in ``_objective.py``, the optimization drivers in
+``_solvers.py``."""
 
 import functools
-import time
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse as sp
 import threadpoolctl
 from sklearn.base import (
@@ -22,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _objective
+from . import _objective, _solvers
 from ._activations import ACTIVATIONS
 
 _MAX_CHUNK_ROWS = 2048
@@ -30,24 +29,6 @@ _MAX_CHUNK_ROWS = 2048
 #: estimator's page under it, which docs/conf.py checks the build produces.
 DOCS_URL = "https://sklearn-cae.readthedocs.io/en/stable/"
 _MIN_ROWS_PER_THREAD = 256
-
-
-class _LastEvaluation:
-    """Wraps the objective ``theta -> (J, grad)`` and remembers its last
-    evaluation: L-BFGS's callback gets the iterate but not its gradient."""
-
-    def __init__(self, fun):
-        self.fun = fun
-        self.theta = None
-
-    def __call__(self, theta):
-        self.theta, self.value = theta.copy(), self.fun(theta)
-        return self.value
-
-    def grad_at(self, theta):
-        if self.theta is None or not np.array_equal(theta, self.theta):
-            self(theta)
-        return self.value[1]
 
 
 class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -465,53 +446,17 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             theta0 = self._warm_theta()
         else:
             theta0 = self._initial_theta(n_features, random_state)
+        X_val = None
         if self.early_stopping:
             X, X_val = train_test_split(
                 X, test_size=self.validation_fraction, random_state=random_state
             )
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
         workspace = _objective.Workspace(self._n_threads(X))
-        fun = _LastEvaluation(self._make_objective(X, random_state, workspace))
-        self.loss_curve_ = []
-        best = {"theta": None, "iteration": 0, "no_improvement": 0}
-        start_time = time.perf_counter()
-
-        def callback(intermediate_result):
-            theta, J = intermediate_result.x, float(intermediate_result.fun)
-            self.loss_curve_.append(J)
-            iteration = len(self.loss_curve_)
-            line = f"Iteration {iteration}: objective {J:.8f}"
-            if self.verbose:
-                rec = self._mean_reconstruction(X, theta)
-                max_grad = np.max(np.abs(fun.grad_at(theta)))
-                line += f", reconstruction {rec:.8f}, penalty {J - rec:.8f}, "
-                line += f"max|grad| {max_grad:.3e}"
-            if self.early_stopping:
-                score = -self._mean_reconstruction(X_val, theta)
-                self.validation_scores_.append(score)
-                line += f", validation score {score:.8f}"
-                # scikit-learn MLP's rule: an improvement is by at least tol
-                if score < self.best_validation_score_ + self.tol:
-                    best["no_improvement"] += 1
-                else:
-                    best["no_improvement"] = 0
-                if score > self.best_validation_score_:
-                    self.best_validation_score_ = score
-                    best.update(theta=theta.copy(), iteration=iteration)
-            if self.verbose:
-                print(f"{line}, {time.perf_counter() - start_time:.2f} s")
-            if best["no_improvement"] >= self.n_iter_no_change:
-                raise StopIteration
-
+        fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
+        progress = self._progress(X, X_val, fun)
         with workspace:
-            result = scipy.optimize.minimize(
-                fun,
-                theta0,
-                method="L-BFGS-B",
-                jac=True,
-                callback=callback,
-                options={"maxiter": self.max_iter, "maxfun": self.max_fun, "gtol": self.tol},
+            result = _solvers.lbfgs(
+                fun, theta0, progress, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol
             )
         if result.status == 1:
             warnings.warn(
@@ -523,29 +468,57 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 stacklevel=2,
             )
 
-        theta, self.loss_ = result.x, float(result.fun)
-        if best["theta"] is not None:  # early stopping: the best iterate
-            theta, self.loss_ = best["theta"], self.loss_curve_[best["iteration"] - 1]
-        W, b, D, c = _objective.unpack(theta, n_features, self.n_components, self.tied_weights)
-        self.components_ = W.astype(X.dtype)
-        self.intercept_hidden_ = b.astype(X.dtype)
-        self.decoder_components_ = self.components_ if self.tied_weights else D.astype(X.dtype)
-        self.intercept_visible_ = c.astype(X.dtype)
-        self.n_iter_ = int(result.nit)
-        self._n_features_out = self.n_components
+        theta, self.loss_ = result.theta, result.loss
+        if progress.best_theta is not None:  # early stopping: the best iterate
+            theta = progress.best_theta
+            self.loss_ = progress.loss_curve[progress.best_iteration - 1]
+        self._set_fitted(theta, n_features, X.dtype)
+        self.loss_curve_ = progress.loss_curve
+        self.n_iter_ = result.n_iter
+        if self.early_stopping:
+            self.validation_scores_ = progress.validation_scores
+            self.best_validation_score_ = progress.best_score
         if self.verbose:
             reason = result.message
             if result.status == 99:
                 reason = f"validation score not improved for {self.n_iter_no_change} iterations"
             summary = f"L-BFGS stopped after {self.n_iter_} iterations ({reason}) in "
-            summary += f"{time.perf_counter() - start_time:.2f} s; returned parameters: "
+            summary += f"{progress.elapsed:.2f} s; returned parameters: "
             if self.early_stopping:
-                summary += f"iteration {best['iteration']}, validation score "
+                summary += f"iteration {progress.best_iteration}, validation score "
                 summary += f"{self.best_validation_score_:.8f}, "
             rec = self._mean_reconstruction(X, theta)
             summary += f"objective {self.loss_:.8f}, reconstruction {rec:.8f}"
             print(summary)
         return self
+
+    def _progress(self, X, X_val, fun):
+        """The per-iteration bookkeeping: loss curve, early stopping, verbose lines."""
+
+        def details(theta, J):
+            rec = self._mean_reconstruction(X, theta)
+            max_grad = np.max(np.abs(fun.grad_at(theta)))
+            return f", reconstruction {rec:.8f}, penalty {J - rec:.8f}, max|grad| {max_grad:.3e}"
+
+        def validation_score(theta):
+            return -self._mean_reconstruction(X_val, theta)
+
+        return _solvers.Progress(
+            validation_score=None if X_val is None else validation_score,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=bool(self.verbose),
+            details=details,
+        )
+
+    def _set_fitted(self, theta, n_features, dtype):
+        """Set the fitted weights from the flat parameters ``theta``."""
+        W, b, D, c = _objective.unpack(theta, n_features, self.n_components, self.tied_weights)
+        self.components_ = W.astype(dtype)
+        self.intercept_hidden_ = b.astype(dtype)
+        self.decoder_components_ = self.components_ if self.tied_weights else D.astype(dtype)
+        self.intercept_visible_ = c.astype(dtype)
+        self._n_features_out = self.n_components
 
     # ------------------------------------------------------------ inference
     def transform(self, X):
