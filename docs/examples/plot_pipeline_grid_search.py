@@ -8,8 +8,8 @@ A contractive autoencoder as the feature step of a classifier, its
 panel; the error bars are the standard deviation over the folds: differences
 smaller than them are noise). The right panel shows why
 a grid search on the autoencoder alone cannot choose it: its ``score`` is the
-reconstruction, which the penalty can only cost, so the smallest
-``contraction`` scores best there.
+reconstruction, which the penalty costs, so there the smallest
+``contraction`` scores best.
 """
 
 import warnings
