@@ -28,6 +28,9 @@ from ._activations import ACTIVATIONS
 _MAX_CHUNK_ROWS = 2048
 _AUTO_BATCH_SIZE = 256  # see the README, "Choosing a solver"
 _SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
+#: Where the documentation is published; the HTML repr's "?" links to the
+#: estimator's page under it, which docs/conf.py checks the build produces.
+DOCS_URL = "https://sklearn-cae.readthedocs.io/en/stable/"
 _MIN_ROWS_PER_THREAD = 256
 _UNIT_INTERVAL_ULPS = 4
 
@@ -185,7 +188,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     corruption_std : float, default=0.1
         Standard deviation of the Gaussian corruptions, in the units of
-        ``X``. The corruptions are drawn once per :term:`fit` from
+        ``X``. The corruptions are drawn once per :meth:`fit` from
         ``random_state`` (L-BFGS sees a deterministic objective; Adam gets
         new ones for every minibatch), block by block of 256 rows at each
         evaluation, so they are never stored whole.
@@ -208,14 +211,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         ``early_stopping=True``, or for ``solver="adam"``.
 
     warm_start : bool, default=False
-        If True, :term:`fit` continues from the current parameters of a
+        If True, :meth:`fit` continues from the current parameters of a
         fitted model (for example along a path of ``contraction`` values)
         instead of a fresh initialisation. ``X`` must have the same
         features and ``n_components`` must not change (a ``ValueError``
         says so); changing ``tied_weights`` keeps ``components_`` (untying
         starts the decoder from it). Changing ``solver`` is allowed: a few
         Adam epochs, then L-BFGS to polish. Adam's moments start afresh at
-        each :term:`fit` (as MLP's); :meth:`partial_fit` continues them.
+        each :meth:`fit` (as MLP's); :meth:`partial_fit` continues them.
 
     solver : {"lbfgs", "adam"}, default="lbfgs"
         ``"lbfgs"``: full-batch L-BFGS-B, one pass over all rows per
@@ -271,14 +274,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         epoch loss of its pass (MLP's, no extra pass over the chunk).
 
     loss_curve_ : list of float
-        Objective after each L-BFGS iteration of the last :term:`fit`
+        Objective after each L-BFGS iteration of the last :meth:`fit`
         (all iterations run, also those after the best one). For Adam, the
         epoch loss of each epoch: the mean of its minibatches' objectives,
         weighted by their rows; :meth:`partial_fit` appends one.
 
     n_iter_ : int
         Number of L-BFGS iterations (Adam epochs) run by the last
-        :term:`fit`; :meth:`partial_fit` adds one.
+        :meth:`fit`; :meth:`partial_fit` adds one.
 
     validation_scores_ : list of float
         Validation score (minus the mean reconstruction loss on the
@@ -290,10 +293,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         parameters. Only with ``early_stopping=True``.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during :meth:`fit`.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :meth:`fit`. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -330,6 +333,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     >>> stream.n_iter_, stream.transform(X).shape
     (5, (50, 4))
     """
+
+    # The HTML repr's "?" links to this class's API page (scikit-learn's
+    # _HTMLDocumentationLinkMixin fills in the public module and the name).
+    _doc_link_module = "sklearn_cae"
+    _doc_link_template = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -901,12 +909,67 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             return dask_.map_rows(_objective.decode, H, (D, c), self.loss, columns=[D.shape[1]])
         return _objective.decode(H, D, c, self.loss)
 
+    def _reconstruction_losses(self, X):
+        """Validated ``X``'s per-sample reconstruction losses ``rec_i``,
+        computed a chunk of rows at a time; shape ``(n_samples,)``."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        self._check_unit_interval(X)
+        W, b, D, c = self._params(X.dtype)
+        losses = np.empty(X.shape[0], dtype=X.dtype)
+        chunk_rows = self._reconstruction_rows(X)
+        for start in range(0, X.shape[0], chunk_rows):
+            rows = slice(start, start + chunk_rows)
+            X_chunk = _objective._dense(X[rows])
+            if self.loss == "cross_entropy":
+                X_chunk = _objective.clip_unit_interval(X_chunk)
+            Z = _objective.encode(X_chunk, W, b, self.activation) @ D + c
+            losses[rows] = _objective.reconstruction_loss(X_chunk, Z, self.loss)
+        return losses
+
+    def score_samples(self, X):
+        """Minus each sample's reconstruction loss (higher is more typical).
+
+        An anomaly score: samples unlike the training data reconstruct
+        badly and score low. ``score(X)`` is the mean of these values. The
+        contraction penalty is not included.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``-rec_i``: ``-0.5 * ||x_i - r_i||^2`` for
+            ``loss="squared_error"``, minus the cross-entropy of ``x_i``
+            and ``r_i`` for ``loss="cross_entropy"``, in the dtype of the
+            fitted model's input (float32 or float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_cae import ContractiveAutoencoder
+        >>> rng = np.random.RandomState(0)
+        >>> t = rng.uniform(-1, 1, (200, 1))
+        >>> X = np.hstack([t, 0.5 * t]) + 0.02 * rng.normal(size=(200, 2))
+        >>> cae = ContractiveAutoencoder(
+        ...     n_components=4, activation="tanh", random_state=0
+        ... ).fit(X)
+        >>> scores = cae.score_samples([[0.5, 0.25], [0.5, -0.25]])
+        >>> bool(scores[0] > scores[1])  # on the line vs across it
+        True
+        """
+        return -self._reconstruction_losses(X)
+
     def score(self, X, y=None):
         """Minus the mean per-sample reconstruction loss (higher is better).
 
-        The contraction penalty is not included, so scores of models with
-        different ``contraction`` compare their reconstructions. Rows are
-        processed in chunks bounded by ``working_memory``.
+        The mean of :meth:`score_samples`. The contraction penalty is not
+        included, so scores of models with different ``contraction``
+        compare their reconstructions. Rows are processed in chunks
+        bounded by ``working_memory``.
 
         Parameters
         ----------
