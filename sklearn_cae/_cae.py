@@ -80,8 +80,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     (``solver="lbfgs"``), or by minibatch Adam (``solver="adam"``, which
     also offers :meth:`partial_fit` for data streamed in chunks).
 
-    ``X`` may be a dask array (with ``pip install "sklearn-cae[dask]"``):
-    its blocks of rows are then trained on where they live, the lazy
+    ``X`` may be a dask array or a dask DataFrame of numbers (with
+    ``pip install "sklearn-cae[dask]"``): its blocks of rows are then trained on where they live, the lazy
     methods return dask arrays and :meth:`score` sums block by block
     (see the README's "On a dask cluster").
 

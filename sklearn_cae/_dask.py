@@ -33,9 +33,14 @@ def check_X(estimator, X, *, reset, codes=False):
     unknown block sizes are computed first. For ``codes``
     (inverse_transform's input) the column count is left to the caller.
     """
-    if X.ndim != 2:
+    if hasattr(X, "to_dask_array"):  # a dask DataFrame: its partitions become row blocks
+        if not codes:
+            # names and count, from the empty pandas frame that describes the columns
+            validate_data(estimator, X._meta, reset=reset, skip_check_array=True)
+        X = X.to_dask_array(lengths=True)  # computes the partitions' lengths, not the data
+    elif X.ndim != 2:
         raise ValueError(f"Expected a 2D dask array, got a {X.ndim}D array of shape {X.shape}.")
-    if not codes:
+    elif not codes:
         validate_data(estimator, X, reset=reset, skip_check_array=True)
     if any(np.isnan(size) for size in X.shape):
         X = X.compute_chunk_sizes()

@@ -229,3 +229,25 @@ def test_block_stream_visits_each_row_once_one_block_at_a_time(client, X):
             seen.append(rows)
         assert sorted(fetched) == list(range(dX.numblocks[0]))  # each block fetched once
         assert_allclose(np.sort(np.concatenate(seen), axis=0), np.sort(X, axis=0))
+
+
+def test_dask_dataframe_of_numbers_fits_where_its_partitions_are(client, X):
+    import dask.dataframe as dd  # dask[dataframe] is in the test extra
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    ddf = dd.from_pandas(frame, npartitions=4)
+    kwargs = dict(n_components=4, max_iter=5, tol=0.0, random_state=0)
+    local = ContractiveAutoencoder(**kwargs).fit(frame)
+    remote = ContractiveAutoencoder(**kwargs).fit(ddf)
+    assert_allclose(remote.loss_, local.loss_, rtol=1e-10)
+    assert_allclose(remote.components_, local.components_, rtol=1e-8, atol=1e-10)
+    assert list(remote.feature_names_in_) == list(frame.columns)
+    H = remote.transform(ddf)
+    assert isinstance(H, da.Array)
+    assert_allclose(H.compute(), local.transform(frame), rtol=1e-8, atol=1e-10)
+    # a missing column: the same error as for the pandas frame
+    columns = ["f0", "f1", "f2", "f3", "f4"]
+    assert error_message(remote.transform, ddf[columns]) == error_message(
+        local.transform, frame[columns]
+    )
