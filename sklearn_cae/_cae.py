@@ -81,9 +81,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     also offers :meth:`partial_fit` for data streamed in chunks).
 
     ``X`` may be a dask array or a dask DataFrame of numbers (with
-    ``pip install "sklearn-cae[dask]"``): its blocks of rows are then trained on where they live, the lazy
-    methods return dask arrays and :meth:`score` sums block by block
-    (see the README's "On a dask cluster").
+    ``pip install "sklearn-cae[dask]"``): its blocks of rows are then
+    trained on where they live, the lazy methods return dask arrays and
+    :meth:`score` sums block by block (see the user guide's "On a dask
+    cluster").
 
     Parameters
     ----------

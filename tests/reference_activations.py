@@ -1,4 +1,4 @@
-"""The activations of OBJECTIVE.md written a second way, for the tests'
+"""The activations of docs/user_guide/objective.rst written a second way, for the tests'
 references: ``name -> (f, f', f'')``, each a function of the
 pre-activations ``a`` alone, from ``scipy.special`` and numpy, sharing no
 code with ``sklearn_cae._activations`` (whose derivatives reuse ``h``).

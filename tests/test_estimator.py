@@ -26,7 +26,7 @@ def _fit(X, **params):
 
 
 def _objective_from_attributes(model, X):
-    """OBJECTIVE.md evaluated from the fitted attributes, with the explicit
+    """docs/user_guide/objective.rst evaluated from the fitted attributes, with the explicit
     per-sample Jacobian tensor (finite differences are not needed: the
     Jacobian of f(Wx + b) is built entry by entry)."""
     W, b = model.components_, model.intercept_hidden_

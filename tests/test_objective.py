@@ -44,7 +44,7 @@ def _central_differences(fun, theta, eps=1e-6):
 
 
 def _plain_forward(theta, X, activation, tied, k):
-    """``W, b, D, c, A, H, Z`` of OBJECTIVE.md's forward pass, whole batch."""
+    """``W, b, D, c, A, H, Z`` of the forward pass of docs/user_guide/objective.rst, whole batch."""
     W, b, D, c = _objective.unpack(theta, X.shape[1], k, tied)
     A = X @ W.T + b
     H = REFERENCE_ACTIVATIONS[activation][0](A)
@@ -52,7 +52,7 @@ def _plain_forward(theta, X, activation, tied, k):
 
 
 def _explicit_objective(theta, X, activation, loss, tied, contraction, alpha, k=4):
-    """The objective written as OBJECTIVE.md reads, with the per-sample
+    """The objective written as docs/user_guide/objective.rst reads, with the per-sample
     Jacobian tensor built entry by entry (only ever for tests)."""
     N = X.shape[0]
     W, b, D, c, A, H, Z = _plain_forward(theta, X, activation, tied, k)
@@ -199,7 +199,7 @@ def test_pack_unpack_round_trip():
 
 
 def _full_batch_reference(theta, X, activation, loss, tied, contraction, alpha, k):
-    """J and its gradient exactly as OBJECTIVE.md writes them: whole batch,
+    """J and its gradient exactly as docs/user_guide/objective.rst writes them: whole batch,
     allocating numpy, no chunks, threads or buffers."""
     N = X.shape[0]
     W, b, D, c, A, H, Z = _plain_forward(theta, X, activation, tied, k)
