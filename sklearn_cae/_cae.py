@@ -910,24 +910,6 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             return dask_.map_rows(_objective.decode, H, (D, c), self.loss, columns=[D.shape[1]])
         return _objective.decode(H, D, c, self.loss)
 
-    def _reconstruction_losses(self, X):
-        """Validated ``X``'s per-sample reconstruction losses ``rec_i``,
-        computed a chunk of rows at a time; shape ``(n_samples,)``."""
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        self._check_unit_interval(X)
-        W, b, D, c = self._params(X.dtype)
-        losses = np.empty(X.shape[0], dtype=X.dtype)
-        chunk_rows = self._reconstruction_rows(X)
-        for start in range(0, X.shape[0], chunk_rows):
-            rows = slice(start, start + chunk_rows)
-            X_chunk = _objective._dense(X[rows])
-            if self.loss == "cross_entropy":
-                X_chunk = _objective.clip_unit_interval(X_chunk)
-            Z = _objective.encode(X_chunk, W, b, self.activation) @ D + c
-            losses[rows] = _objective.reconstruction_loss(X_chunk, Z, self.loss)
-        return losses
-
     def score_samples(self, X):
         """Minus each sample's reconstruction loss (higher is more typical).
 
@@ -962,7 +944,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         >>> bool(scores[0] > scores[1])  # on the line vs across it
         True
         """
-        return -self._reconstruction_losses(X)
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        self._check_unit_interval(X)
+        W, b, D, c = self._params(X.dtype)
+        return -_objective.reconstruction_losses(
+            X, W, b, D, c, self.activation, self.loss, self._reconstruction_rows(X)
+        )
 
     def score(self, X, y=None):
         """Minus the mean per-sample reconstruction loss (higher is better).

@@ -111,6 +111,16 @@ def clip_unit_interval(X):
     return X
 
 
+def _row_chunks(X, chunk_rows, loss):
+    """``(rows, chunk)`` pairs over ``X``: ``rows`` a slice, ``chunk`` its
+    dense rows (densified when ``X`` is sparse; for the cross-entropy,
+    clipped to [0, 1])."""
+    for start in range(0, X.shape[0], chunk_rows):
+        rows = slice(start, start + chunk_rows)
+        chunk = _dense(X[rows])
+        yield rows, clip_unit_interval(chunk) if loss == "cross_entropy" else chunk
+
+
 def reconstruction_loss_sum(X, W, b, D, c, activation, loss, chunk_rows):
     """``sum_i rec_i``, float64, computed over row chunks (``X`` may be sparse;
     for the cross-entropy, clipped to [0, 1]).
@@ -120,12 +130,19 @@ def reconstruction_loss_sum(X, W, b, D, c, activation, loss, chunk_rows):
     the row and then ``X Z``, and the densified row when ``X`` is sparse.
     """
     total = 0.0
-    for start in range(0, X.shape[0], chunk_rows):
-        Xc = _dense(X[start : start + chunk_rows])
-        if loss == "cross_entropy":
-            Xc = clip_unit_interval(Xc)
-        total += _reconstruction_sum(Xc, W, b, D, c, activation, loss)
+    for _, chunk in _row_chunks(X, chunk_rows, loss):
+        total += _reconstruction_sum(chunk, W, b, D, c, activation, loss)
     return total
+
+
+def reconstruction_losses(X, W, b, D, c, activation, loss, chunk_rows):
+    """Per-sample ``rec_i``, shape ``(N,)`` in ``X``'s dtype, computed over
+    row chunks as :func:`reconstruction_loss_sum`."""
+    losses = np.empty(X.shape[0], dtype=X.dtype)
+    for rows, chunk in _row_chunks(X, chunk_rows, loss):
+        Z = encode(chunk, W, b, activation) @ D + c
+        losses[rows] = reconstruction_loss(chunk, Z, loss)
+    return losses
 
 
 def _reconstruction_sum(X, W, b, D, c, activation, loss):
