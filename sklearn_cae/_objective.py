@@ -255,11 +255,12 @@ class Workspace:
         return buf
 
     def map(self, fun, n_tasks):
-        """``[fun(0), ..., fun(n_tasks - 1)]``, on up to ``n_threads`` threads."""
+        """``[fun(0), ..., fun(n_tasks - 1)]``, on up to ``n_threads`` threads
+        (no task, an empty list: the rows of an empty block)."""
         if self._active and self._limiter is None:
             self._limiter = BLAS.take(self)
-        if n_tasks == 1:
-            return [fun(0)]
+        if n_tasks <= 1:
+            return [fun(0) for _ in range(n_tasks)]
         if self._executor is None:
             self._executor = ThreadPoolExecutor(self.n_threads - 1)
         futures = [self._executor.submit(fun, task) for task in range(1, n_tasks)]
@@ -346,8 +347,8 @@ def loss_and_grad_sums(
 
     The data part of the objective, additive over rows: the sums of any
     partition of the rows add up to the sums of all of them, so blocks of
-    rows can be summed where they live. :func:`finish` turns the total into
-    ``(J, grad)``.
+    rows can be summed where they live (a block of no rows adds zeros).
+    :func:`finish` turns the total into ``(J, grad)``.
 
     Parameters
     ----------

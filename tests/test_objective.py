@@ -255,10 +255,12 @@ def test_block_sums_of_any_row_partition_finish_to_the_objective(tied):
     kwargs = _kwargs("tanh", "cross_entropy", tied, contraction=0.3, alpha=0.7)
     alpha = kwargs.pop("alpha")
     J, grad = _objective.loss_and_grad(theta, X, alpha=alpha, **kwargs)
+    # Blocks of 2, 0 (a filtered dask partition), 1, 6 and 2 rows.
     parts = [
         _objective.loss_and_grad_sums(theta, X[rows], **kwargs)
-        for rows in np.split(np.arange(11), [2, 3, 9])
+        for rows in np.split(np.arange(11), [2, 2, 3, 9])
     ]
+    assert parts[1][0] == 0.0 and not parts[1][1].any()
     sums = (sum(p[0] for p in parts), sum(p[1] for p in parts))
     J_blocks, grad_blocks = _objective.finish(sums, theta, 11, 5, 4, tied, alpha)
     np.testing.assert_allclose(J_blocks, J, rtol=1e-13)
@@ -287,3 +289,17 @@ def test_float32_data_is_computed_in_float32(activation, loss):
     J64, g64 = _objective.loss_and_grad(theta, X32.astype(np.float64), **kw)
     assert 1e-10 < abs(J32 - J64) / abs(J64) < 1e-5
     assert 1e-9 < np.linalg.norm(g32 - g64) / np.linalg.norm(g64) < 1e-5
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_a_block_of_no_rows_adds_nothing(n_threads):
+    X, theta = _problem(True)
+    kwargs = _kwargs("logistic", "squared_error", True, contraction=0.3, alpha=0.0)
+    kwargs.pop("alpha")
+    with _objective.Workspace(n_threads) as workspace:
+        J, grad = _objective.loss_and_grad_sums(theta, X[:0], workspace=workspace, **kwargs)
+    assert J == 0.0 and grad.shape == theta.shape and not grad.any()
+    W, b, D, c = _objective.unpack(theta, 5, 4, True)
+    args = (W, b, D, c, "logistic", "squared_error", 4)
+    assert _objective.reconstruction_loss_sum(X[:0], *args) == 0.0
+    assert _objective.reconstruction_losses(X[:0], *args).shape == (0,)
