@@ -120,8 +120,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         the paper; otherwise it has its own ``decoder_components_``.
 
     alpha : float, default=0.0
-        L2 penalty on the weights, ``0.5 * alpha * ||W||^2 / n_samples``
-        (plus ``||D||^2`` when untied), like MLP's ``alpha``.
+        L2 penalty on the weights, ``0.5 * alpha * ||W||^2`` (plus
+        ``||D||^2`` when untied) divided by the rows of the objective it is
+        part of, like MLP's ``alpha``: for L-BFGS (and ``loss_``), all
+        ``n_samples`` rows; for Adam, each minibatch's rows, as MLP's
+        stochastic solvers do. Adam's term therefore does not depend on
+        how :meth:`partial_fit`'s stream is cut into chunks, and each
+        minibatch's objective carries ``n_samples / batch_size`` times the
+        weight decay of the objective on all rows.
 
     max_iter : int, default=200
         Maximum number of L-BFGS iterations; for ``solver="adam"``, of
@@ -226,9 +232,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         evaluation. ``"adam"``: minibatch Adam (Kingma and Ba), many
         updates per pass; faster on many rows and the only solver of
         :meth:`partial_fit`. Each minibatch's loss and gradient are the
-        same objective on its rows, with ``alpha``'s term scaled by
-        ``batch rows / n_samples`` so that an epoch's batches add up to
-        the objective on all rows.
+        same objective on its rows (``alpha``'s term included, divided by
+        the minibatch's rows: see ``alpha``).
 
     batch_size : int or "auto", default="auto"
         Rows per Adam minibatch; ``"auto"`` is ``min(256, n_samples)``.
@@ -472,7 +477,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         row_bytes = X.dtype.itemsize * (5 * k + n_row_arrays * n + 1)
         row_bytes = (row_bytes + _objective.densified_row_bytes(X)) * n_threads
         rows = min(self._rows_in_working_memory(row_bytes, share), _MAX_CHUNK_ROWS)
-        n_chunks = -(-X.shape[0] // rows)
+        n_chunks = max(1, -(-X.shape[0] // rows))  # one (empty) chunk of no rows
         n_chunks = -(-n_chunks // n_threads) * n_threads
         return max(1, -(-X.shape[0] // n_chunks))
 
@@ -483,7 +488,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         n_row_arrays = 3 if self.loss == "cross_entropy" else 1
         row_bytes = X.dtype.itemsize * (2 * self.n_components + n_row_arrays * X.shape[1])
         row_bytes += _objective.densified_row_bytes(X)
-        return min(self._rows_in_working_memory(row_bytes, share), X.shape[0])
+        return max(1, min(self._rows_in_working_memory(row_bytes, share), X.shape[0]))
 
     def _rows_in_working_memory(self, row_bytes, share=1.0):
         """How many rows of ``row_bytes`` temporaries fit in ``share`` of
@@ -525,13 +530,15 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         D = W if self.tied_weights else random_state.uniform(-bound, bound, (k, n_features))
         return _objective.pack(W, np.zeros(k), D, np.zeros(n_features), self.tied_weights)
 
-    def _warm_theta(self):
+    def _warm_theta(self, incremental):
         fitted_k = self.components_.shape[0]
         if fitted_k != self.n_components:
+            who, advice = "warm_start=True", "Set warm_start=False to start afresh."
+            if incremental:
+                who, advice = "partial_fit", "Call fit, or use a new estimator, to start afresh."
             raise ValueError(
-                f"warm_start=True continues from the fitted parameters, which have "
-                f"n_components={fitted_k}, but n_components={self.n_components}. "
-                "Set warm_start=False to start afresh."
+                f"{who} continues from the fitted parameters, which have "
+                f"n_components={fitted_k}, but n_components={self.n_components}. {advice}"
             )
         return _objective.pack(*self._params(), self.tied_weights)
 
@@ -543,15 +550,16 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, W, b, D, c, self.activation, self.loss, rows
         )
 
-    def _make_objective(self, X, random_state, workspace=None, batch_of=None):
+    def _make_objective(self, X, random_state, workspace=None, minibatch=False):
         """The objective on the rows ``X``: ``theta -> (J, grad)``.
 
-        ``batch_of``: ``X`` is a minibatch of data with that many rows; its
-        ``alpha`` term is scaled by ``len(X) / batch_of``, so that the
-        batches' objectives average to the objective on all rows.
+        The same for a ``minibatch`` as for all rows (its ``alpha`` term is
+        divided by its own rows, as MLP's), except that it draws its own
+        CAE+H corruptions.
         """
-        alpha = self.alpha if batch_of is None else self.alpha * X.shape[0] / batch_of
-        n_threads = 1 if workspace is None else workspace.n_threads
+        # The threads this many rows get, so that a minibatch's result
+        # depends on its rows alone, not on the data it was drawn from.
+        n_threads = 1 if workspace is None else min(workspace.n_threads, self._n_threads(X))
         if self.loss == "cross_entropy" and _dask_for(X) is None:
             X = _objective.clip_unit_interval(X)  # a copy only if a value is outside
         settings = dict(
@@ -562,7 +570,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             contraction=float(self.contraction),
             chunk_rows=self._chunk_rows(X, n_threads, self._objective_share()),
         )
-        alpha = float(alpha)
+        alpha = float(self.alpha)
         if (dask_ := _dask_for(X)) is not None:
             fun = dask_.Objective(X, alpha=alpha, **settings)
         else:
@@ -571,15 +579,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             )
         if self.hessian_penalty == 0:
             return fun
-        if dask_ is not None:
-            raise ValueError(
-                "hessian_penalty > 0 is not supported for dask arrays: use "
-                "hessian_penalty=0, or fit on a numpy array."
-            )
         # Drawn once per call: every L-BFGS evaluation sees the same
         # corruptions, every Adam batch new ones.
         seed = int(random_state.randint(np.iinfo(np.int32).max))
-        if batch_of is None:  # the corruptions of the objective loss_ reports
+        if not minibatch:  # the corruptions of the objective loss_ reports
             self._corruption_seed = seed
         row_bytes = _objective.hessian_row_bytes(X, self.n_components, self.activation)
         hessian_term = functools.partial(
@@ -641,8 +644,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         An interrupt (``KeyboardInterrupt``, Ctrl-C) while L-BFGS or Adam
         runs ends the fit as in MLP's stochastic solvers: a warning
         "Training interrupted by user." and the last iterate kept (for
-        Adam, that of the last complete epoch; the best validation iterate
-        with ``early_stopping``), ``loss_`` being its objective. An error
+        Adam, that of the last complete epoch, with its moments, step count
+        and shuffling state, or the starting point if no epoch completed;
+        the best validation iterate with ``early_stopping``), ``loss_``
+        being its objective and ``n_iter_`` and ``loss_curve_`` counting
+        the iterations completed. An error
         or an interrupt at any other moment propagates and leaves the
         estimator as it was before the call: fitted with the previous
         model, or unfitted.
@@ -679,14 +685,25 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         -----
         As MLP's ``partial_fit``: no early stopping and no
         ConvergenceWarning; ``loss_`` is the pass's epoch loss (the mean of
-        its minibatches' objectives). An interrupt or an error leaves the
-        estimator as :meth:`fit` does.
+        its minibatches' objectives). An interrupt during the pass warns
+        "Training interrupted by user." and keeps the model as it was
+        before the call (parameters, Adam's moments and step count, the
+        shuffling state, ``n_iter_``, ``loss_curve_``), ``loss_`` being
+        its objective on ``X``. Later chunks are cast to the dtype of the
+        first. An error leaves the estimator as :meth:`fit` does.
         """
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental):
+        if self.hessian_penalty > 0 and _dask_for(X) is not None:
+            raise ValueError(
+                "hessian_penalty > 0 is not supported for dask arrays: use "
+                "hessian_penalty=0, or fit on a numpy array."
+            )
         first_pass = not hasattr(self, "components_") or not (self.warm_start or incremental)
         X = self._validate_X(X, reset=first_pass)
+        if incremental and not first_pass:  # later chunks in the model's dtype, as MLP's
+            X = X.astype(self.components_.dtype, copy=False)
         if (dask_ := _dask_for(X)) is not None:
             X = dask_.persist_checked(self, X)  # the rows stay on the workers
         else:
@@ -699,7 +716,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         if first_pass:
             theta = self._initial_theta(n_features, random_state)
         else:
-            theta = self._warm_theta()
+            theta = self._warm_theta(incremental)
         X_val = None
         if self.early_stopping and not incremental:
             split = train_test_split if dask_ is None else dask_.train_test_split
@@ -724,6 +741,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     tol=self.tol,
                 )
             else:
+                if not incremental and self._may_overflow_float32(X):
+                    J0 = fun(theta)[0]  # fail now, not after max_iter epochs
+                    _solvers.check_finite(theta, J0, "before Adam starts", progress.diagnose)
                 result = self._adam(X, theta, random_state, workspace, progress, incremental)
             if incremental and result.status != _solvers.INTERRUPTED:
                 # MLP's epoch loss: no extra pass over the chunk.
@@ -750,6 +770,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             self.best_validation_score_ = progress.best_score
         if self.verbose:
             rec = self._mean_reconstruction(X, theta)
+            if incremental and result.status == _solvers.BUDGET:
+                result.message = "one partial_fit pass"
             print(progress.summary(_SOLVER_NAMES[self.solver], result, loss, rec))
         return self
 
@@ -791,7 +813,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             epoch = functools.partial(_solvers.minibatches, n_samples, *batching)
 
         def fun(theta, rows):
-            return self._make_objective(rows_of(rows), random_state, workspace, n_samples)(theta)
+            return self._make_objective(rows_of(rows), random_state, workspace, True)(theta)
 
         result = _solvers.run(
             _solvers.adam,
@@ -800,6 +822,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             progress,
             optimizer=optimizer,
             epoch=epoch,
+            random_state=random_state,
             max_iter=1 if incremental else self.max_iter,
         )
         self._adam_state = optimizer.state
@@ -828,17 +851,39 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             stop_on_loss=self.solver == "adam",
         )
 
+    @staticmethod
+    def _largest(X):
+        """max |X|, a float (for a dask X too)."""
+        return float(abs(X.data if sp.issparse(X) else X).max()) if X.shape[0] else 0.0
+
+    def _may_overflow_float32(self, X):
+        """Whether the float32 sums of one chunk's squared errors could
+        overflow at the start of training (where the reconstruction is
+        near 0): then the objective is checked before training."""
+        if X.dtype != np.float32:
+            return False
+        rows = min(X.shape[0], _MAX_CHUNK_ROWS)
+        return 0.5 * self._largest(X) ** 2 * X.shape[1] * rows > np.finfo(np.float32).max
+
     def _overflow_advice(self, X, fun, theta, J):
         """What overflowed, from the reconstruction at the last finite parameters."""
         if not np.all(np.isfinite(theta)):
             theta, J = fun.finite
         with np.errstate(over="ignore", invalid="ignore"):
-            rec = self._mean_reconstruction(X, theta)
+            rec = self._mean_reconstruction(X, theta)  # summed in float64
+        largest = f"the largest |X| is {self._largest(X):.3g}"
         if not np.isfinite(rec):
-            largest = float(abs(X).max())  # a float for a dask X too
             return (
-                f"The reconstruction loss overflowed (the largest |X| is {largest:.3g}): "
-                "scale X, for example with StandardScaler."
+                f"The reconstruction loss overflowed ({largest}): scale X, for example "
+                "with StandardScaler."
+            )
+        limit = np.finfo(np.float32).max
+        if X.dtype == np.float32 and rec * X.shape[0] > limit:
+            return (
+                f"The float32 arithmetic overflowed: the reconstruction loss sums to "
+                f"{rec * X.shape[0]:.3g} over the rows ({largest}), beyond float32's largest "
+                f"value {limit:.3g}. Scale X, for example with StandardScaler, or fit float64 "
+                "data (X.astype(np.float64)), whose range is far wider."
             )
         return (
             f"The reconstruction loss is {rec:.3g} and the penalties add {J - rec:.3g} "
@@ -919,13 +964,15 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data to reconstruct.
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,)
-            ``-rec_i``: ``-0.5 * ||x_i - r_i||^2`` for
+        scores : ndarray or dask array of shape (n_samples,)
+            A lazy dask array for a dask ``X``, with its row chunks (for
+            ``loss="cross_entropy"`` the range of ``X`` is checked at the
+            call, which computes its extremes). ``-rec_i``: ``-0.5 * ||x_i - r_i||^2`` for
             ``loss="squared_error"``, minus the cross-entropy of ``x_i``
             and ``r_i`` for ``loss="cross_entropy"``, in the dtype of the
             fitted model's input (float32 or float64).
@@ -946,6 +993,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        if (dask_ := _dask_for(X)) is not None:
+            return dask_.score_samples(self, X)
         self._check_unit_interval(X)
         W, b, D, c = self._params(X.dtype)
         return -_objective.reconstruction_losses(

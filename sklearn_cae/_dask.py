@@ -13,6 +13,7 @@ block's task; without one, dask's local scheduler runs the same graph.
 """
 
 import dask
+import dask.array
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
@@ -33,23 +34,40 @@ def check_X(estimator, X, *, reset, codes=False):
     unknown block sizes are computed first. For ``codes``
     (inverse_transform's input) the column count is left to the caller.
     """
+    # What the messages of validate_data's check_array name (of codes: nothing).
+    names = {} if codes else {"estimator": type(estimator).__name__, "input_name": "X"}
     if hasattr(X, "to_dask_array"):  # a dask DataFrame: its partitions become row blocks
+        if X.ndim != 2:  # a dask Series: pandas' error for a Series
+            check_array(X._meta, ensure_min_samples=0, **names)
         if not codes:
             # names and count, from the empty pandas frame that describes the columns
             validate_data(estimator, X._meta, reset=reset, skip_check_array=True)
-        X = X.to_dask_array(lengths=True)  # computes the partitions' lengths, not the data
+        X = _frame_to_array(X, names)
     elif X.ndim != 2:
         raise ValueError(f"Expected a 2D dask array, got a {X.ndim}D array of shape {X.shape}.")
     elif not codes:
         validate_data(estimator, X, reset=reset, skip_check_array=True)
     if any(np.isnan(size) for size in X.shape):
         X = X.compute_chunk_sizes()
-    # What the messages of validate_data's check_array name (of codes: nothing).
-    names = {} if codes else {"estimator": type(estimator).__name__, "input_name": "X"}
     if X.shape[0] == 0:
         check_array(np.empty(X.shape), **names)  # numpy's error for no rows
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     return X.rechunk({1: -1}).map_blocks(_check_block, dtype=dtype, **names)
+
+
+def _frame_to_array(frame, names):
+    """The dask DataFrame ``frame`` as a dask array of its partitions, each
+    converted by ``check_array`` from pandas where it lives, so that pandas'
+    own values (nullable dtypes, ``pd.NA``) get pandas' errors. Computes the
+    partitions' lengths, not the data."""
+    lengths = frame.map_partitions(len).compute()
+    meta = check_array(frame._meta, dtype=[np.float64, np.float32], ensure_min_samples=0)
+    convert = dask.delayed(_check_block, pure=True)
+    blocks = [
+        dask.array.from_delayed(convert(part, **names), (m, meta.shape[1]), dtype=meta.dtype)
+        for part, m in zip(frame.to_delayed(), lengths, strict=True)
+    ]
+    return dask.array.concatenate(blocks)
 
 
 def _check_block(block, **names):
@@ -60,8 +78,16 @@ def check_unit_interval(estimator, X):
     """The estimator's cross-entropy check on ``X``'s extremes, computed
     on the workers: the same error as for the whole array in memory."""
     if estimator.loss == "cross_entropy":
-        low, high = dask.compute(X.min(), X.max())
-        estimator._check_unit_interval(np.array([low, high], dtype=X.dtype))
+        # Per block, as dask's own min and max fail on a block of no rows.
+        chunks = ((1,) * X.numblocks[0], (2,))
+        extremes = X.map_blocks(_extremes, chunks=chunks, dtype=X.dtype).compute()
+        estimator._check_unit_interval(np.array([extremes[:, 0].min(), extremes[:, 1].max()]))
+
+
+def _extremes(block):
+    if block.size == 0:
+        return np.array([[np.inf, -np.inf]], dtype=block.dtype)
+    return np.array([[block.min(), block.max()]])
 
 
 def persist_checked(estimator, X):
@@ -207,6 +233,16 @@ def score(estimator, X):
     return -mean_reconstruction_loss(X, W, b, D, c, *args)
 
 
+def score_samples(estimator, X):
+    """``estimator.score_samples(X)`` of the validated dask array ``X``: the
+    cross-entropy's range checked now (numpy's error), the scores lazy."""
+    check_unit_interval(estimator, X)
+    W, b, D, c = estimator._params(X.dtype)
+    args = (estimator.activation, estimator.loss, estimator._reconstruction_rows(X))
+    losses = map_rows(_objective.reconstruction_losses, X, (W, b, D, c), *args, columns=[])
+    return -losses
+
+
 def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
     """``_objective.mean_reconstruction_loss`` of a dask array, block by
     block on the workers."""
@@ -225,7 +261,8 @@ def _reconstruction_sum(X, params, *args):
 # ----------------------------------------------------------------- inference
 def map_rows(fun, X, params, *args, columns, new_axis=None):
     """Lazy ``fun(block, *params, *args)`` on each block of rows of ``X``:
-    a dask array with ``X``'s row chunks, each block ``(rows, *columns)``."""
+    a dask array with ``X``'s row chunks, each block ``(rows, *columns)``
+    (``columns=[]``: one value per row)."""
     params = [dask.delayed(p) for p in params]
     return X.map_blocks(
         fun,
@@ -233,5 +270,6 @@ def map_rows(fun, X, params, *args, columns, new_axis=None):
         *args,
         chunks=(X.chunks[0], *((size,) for size in columns)),
         new_axis=new_axis,
+        drop_axis=None if columns else 1,
         dtype=X.dtype,
     )

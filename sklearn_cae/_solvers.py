@@ -261,6 +261,16 @@ class Adam:
         self.state = state
         self._step = np.empty(n_params, dtype)  # the one temporary, reused
 
+    def snapshot(self):
+        """A copy of the state, for :meth:`restore`."""
+        return {"t": self.state["t"], "m": self.state["m"].copy(), "v": self.state["v"].copy()}
+
+    def restore(self, snapshot):
+        """Put the state back to ``snapshot`` (in place: ``state`` stays the same dict)."""
+        self.state["t"] = snapshot["t"]
+        self.state["m"][...] = snapshot["m"]
+        self.state["v"][...] = snapshot["v"]
+
     def update(self, theta, grad):
         """One step: move ``theta`` (in place) along the gradient ``grad``."""
         self.state["t"] = t = self.state["t"] + 1
@@ -289,7 +299,7 @@ def minibatches(n_samples, batch_size, shuffle, random_state):
         yield (slice(start, stop) if order is None else order[start:stop]), stop - start
 
 
-def adam(fun, theta0, progress, *, optimizer, epoch, max_iter):
+def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
     """Minibatch Adam on ``fun(theta, rows) -> (J, grad)``: ``max_iter`` epochs.
 
     An epoch visits the rows once, in the minibatches ``epoch()`` yields
@@ -301,19 +311,30 @@ def adam(fun, theta0, progress, *, optimizer, epoch, max_iter):
     when it says so (CONVERGED when the loss stalled, STOPPED when the
     validation score did) or after ``max_iter`` epochs (BUDGET). The
     Result's ``loss`` is the last epoch loss.
+
+    ``random_state`` is the one ``epoch`` and ``fun`` draw from. A
+    KeyboardInterrupt during an epoch puts the parameters (in place), the
+    optimizer's state and ``random_state`` back as they were when the
+    epoch began, before it propagates: everything is then of the last
+    complete epoch, as ``progress`` is.
+
+    A non-finite minibatch objective is an error before its step. If the
+    same minibatch's objective is finite at the epoch's starting
+    parameters, the epoch's steps diverged and the error names
+    ``learning_rate_init``; else it says what overflowed
+    (``progress.diagnose``).
     """
     theta = theta0
     epoch_loss = np.nan
     for _ in range(max_iter):
-        epoch_loss, n_samples = 0.0, 0
-        for rows, n_rows in epoch():
-            J, grad = fun(theta, rows)
-            if not np.isfinite(J):  # stop before the step spreads it to theta
-                check_finite(theta, J, f"in epoch {progress.n_iter + 1}", progress.diagnose)
-            optimizer.update(theta, grad)
-            epoch_loss += J * n_rows
-            n_samples += n_rows
-        epoch_loss /= n_samples
+        start = theta.copy(), optimizer.snapshot(), random_state.get_state()
+        try:
+            epoch_loss = _epoch(fun, theta, optimizer, epoch(), start[0], progress)
+        except KeyboardInterrupt:
+            theta[...] = start[0]
+            optimizer.restore(start[1])
+            random_state.set_state(start[2])
+            raise
         if progress.update(theta, epoch_loss):
             score = "loss" if progress.validation_score is None else "validation score"
             status = CONVERGED if score == "loss" else STOPPED
@@ -325,6 +346,27 @@ def adam(fun, theta0, progress, *, optimizer, epoch, max_iter):
     message = f"maximum number of epochs (max_iter={max_iter}) reached"
     advice = f"It reached max_iter={max_iter} epochs; increase max_iter to train longer."
     return Result(theta, epoch_loss, max_iter, BUDGET, message, advice)
+
+
+def _epoch(fun, theta, optimizer, batches, theta_start, progress):
+    """One epoch of :func:`adam` from ``theta_start``: its loss (the batches'
+    objectives, weighted by their rows)."""
+    epoch_loss, n_samples = 0.0, 0
+    for rows, n_rows in batches:
+        J, grad = fun(theta, rows)
+        if not np.isfinite(J):  # stop before the step spreads it to theta
+            when = f"in epoch {progress.n_iter + 1}"
+            if n_samples and np.isfinite(fun(theta_start, rows)[0]):  # after a step
+                raise ValueError(
+                    f"The objective of a minibatch is {J} {when}, and finite at the epoch's "
+                    "starting parameters: Adam's steps diverged. Lower learning_rate_init "
+                    f"(now {optimizer.learning_rate_init:g})."
+                )
+            check_finite(theta_start, J, when, progress.diagnose)
+        optimizer.update(theta, grad)
+        epoch_loss += J * n_rows
+        n_samples += n_rows
+    return epoch_loss / n_samples
 
 
 def run(driver, fun, theta0, progress, **options):

@@ -251,3 +251,82 @@ def test_dask_dataframe_of_numbers_fits_where_its_partitions_are(client, X):
     assert error_message(remote.transform, ddf[columns]) == error_message(
         local.transform, frame[columns]
     )
+
+
+def test_empty_blocks_are_valid_blocks(client, X):
+    # Filtered partitions are often empty; early stopping empties a 1-row block.
+    kwargs = dict(n_components=4, max_iter=5, tol=0.0, random_state=0)
+    local = ContractiveAutoencoder(**kwargs).fit(X)
+    with_empty = da.from_array(X, chunks=((100, 0, 100), (6,)))
+    remote = ContractiveAutoencoder(**kwargs).fit(with_empty)
+    assert_allclose(remote.loss_, local.loss_, rtol=1e-10)
+    assert_allclose(remote.components_, local.components_, rtol=1e-8, atol=1e-10)
+    assert_allclose(remote.score(with_empty), local.score(X), rtol=1e-12)
+    assert_allclose(remote.score_samples(with_empty).compute(), local.score_samples(X), rtol=1e-12)
+    one_row = da.from_array(X, chunks=((1, 99, 0, 100), (6,)))
+    stopped = ContractiveAutoencoder(early_stopping=True, **kwargs).fit(one_row)
+    assert len(stopped.validation_scores_) == stopped.n_iter_ == 5
+    adam = ContractiveAutoencoder(solver="adam", **kwargs).fit(with_empty)
+    assert adam.n_iter_ == 5 and np.isfinite(adam.loss_)
+    entropy = ContractiveAutoencoder(loss="cross_entropy", **kwargs)
+    assert_allclose(entropy.fit(with_empty).loss_, entropy.fit(X).loss_, rtol=1e-10)
+
+
+def test_score_samples_is_lazy_with_numpys_errors(client, X):
+    cae = ContractiveAutoencoder(n_components=4, max_iter=5, loss="cross_entropy").fit(X)
+    scores = cae.score_samples(to_dask(X))
+    assert isinstance(scores, da.Array)
+    assert scores.shape == (200,) and scores.chunks[0] == to_dask(X).chunks[0]
+    assert_allclose(scores.compute(), cae.score_samples(X), rtol=1e-12)
+    outside = X.copy()
+    outside[120, 2] = 1.5
+    assert error_message(cae.score_samples, to_dask(outside)) == error_message(
+        cae.score_samples, outside
+    )
+
+
+def test_dataframe_and_series_get_pandas_errors(client, X):
+    import dask.dataframe as dd
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]).astype("Float64")
+    frame.iloc[150, 4] = pd.NA
+    cae = ContractiveAutoencoder(n_components=3, max_iter=2)
+    ddf = dd.from_pandas(frame, npartitions=4)
+    assert "Input X contains NaN" in error_message(cae.fit, frame)
+    assert error_message(cae.fit, ddf) == error_message(cae.fit, frame)
+    assert "2-dimensional" in error_message(cae.fit, frame["f0"])
+    assert error_message(cae.fit, ddf["f0"]) == error_message(cae.fit, frame["f0"])
+    # Without the missing value, the nullable frame fits as the numpy array does.
+    frame.iloc[150, 4] = X[150, 4]
+    kwargs = dict(n_components=3, max_iter=3, tol=0.0, random_state=0)
+    remote = ContractiveAutoencoder(**kwargs).fit(dd.from_pandas(frame, npartitions=4))
+    assert_allclose(remote.loss_, ContractiveAutoencoder(**kwargs).fit(X).loss_, rtol=1e-10)
+
+
+def _never_computed(block):
+    raise RuntimeError("the data was computed")
+
+
+def test_hessian_penalty_is_refused_before_any_work(client, X):
+    X_lazy = to_dask(X).map_blocks(_never_computed, dtype=X.dtype)
+    with dask.config.set(scheduler="synchronous"):  # any computation raises here, at once
+        with pytest.raises(RuntimeError, match="the data was computed"):
+            ContractiveAutoencoder(max_iter=1).fit(X_lazy)
+        with pytest.raises(ValueError, match="hessian_penalty > 0 is not supported for dask"):
+            ContractiveAutoencoder(hessian_penalty=0.1).fit(X_lazy)
+
+
+def test_block_stream_shuffles_the_rows_inside_each_block(client, X):
+    stream = _dask.BlockStream(to_dask(X).rechunk({1: -1}), 10, True, np.random.RandomState(0))
+
+    def orders():  # block -> the order its rows were visited in
+        visited = {}
+        for (i, rows), _ in stream.epoch():
+            visited.setdefault(i, []).extend(np.arange(to_dask(X).chunks[0][i])[rows])
+        return visited
+
+    first, second = orders(), orders()
+    for i, rows in first.items():
+        assert sorted(rows) == sorted(second[i]) == list(range(len(rows)))
+        assert rows != sorted(rows) and rows != second[i]
