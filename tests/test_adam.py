@@ -8,6 +8,7 @@ import weakref
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from recorded_warnings import only_the_interrupt_warning
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -321,19 +322,68 @@ def test_the_data_is_freed_when_the_call_returns(method):
         gc.enable()
 
 
-def test_interrupt_keeps_the_last_epoch_with_a_warning(interrupt_at):
+def _state(model):
+    """What an Adam model continues from: parameters, moments, step count,
+    shuffling state and the records of the iterations."""
+    return (
+        _theta(model),
+        model._adam_state["t"],
+        model._adam_state["m"].copy(),
+        model._adam_state["v"].copy(),
+        model._random_state.get_state()[1].copy(),
+        model.n_iter_,
+        list(model.loss_curve_),
+    )
+
+
+def _assert_same_state(a, b):
+    for x, y in zip(_state(a), _state(b), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_interrupt_keeps_the_last_epoch_with_a_warning(interrupt_at, monkeypatch):
     X = _data(100)
     interrupt_at(4 * 3 + 2)  # a batch of the 4th epoch (4 batches each)
-    with pytest.warns(UserWarning, match="Training interrupted by user."):
+    with only_the_interrupt_warning():
         model = _adam(batch_size=25, max_iter=50).fit(X)
     assert model.n_iter_ == len(model.loss_curve_) == 3
     J, _ = _objective_at(model, X, _theta(model))
     assert model.loss_ == pytest.approx(J, rel=1e-12)
-    # The parameters after the 3rd epoch, as a fit of 3 epochs returns.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        stopped = _adam(batch_size=25, max_iter=3).fit(X)
-    np.testing.assert_array_equal(model.components_, stopped.components_)
+    # All of it of the 3rd epoch, as a fit of 3 epochs returns it (Adam's
+    # moments and step count, the shuffling state): the next pass agrees.
+    monkeypatch.undo()
+    stopped = _adam(batch_size=25, max_iter=3).fit(X)
+    _assert_same_state(model, stopped)
+    _assert_same_state(model.partial_fit(X), stopped.partial_fit(X))
+
+
+def test_interrupt_in_the_first_epoch_keeps_the_starting_point(interrupt_at):
+    X = _data(100)
+    interrupt_at(3)  # the 3rd batch of epoch 1
+    with only_the_interrupt_warning():
+        model = _adam(batch_size=25, max_iter=50).fit(X)
+    assert model.n_iter_ == 0 and model.loss_curve_ == []
+    assert model._adam_state["t"] == 0 and not model._adam_state["m"].any()
+    theta0 = _adam()._initial_theta(8, np.random.RandomState(0))
+    np.testing.assert_array_equal(_theta(model), theta0)
+    assert model.loss_ == pytest.approx(_objective_at(model, X, theta0)[0], rel=1e-12)
+
+
+def test_interrupted_partial_fit_keeps_the_model_before_the_call(interrupt_at, monkeypatch):
+    X = _data(100)
+    model, clean = _adam(batch_size=25), _adam(batch_size=25)
+    for _ in range(2):
+        model.partial_fit(X)
+        clean.partial_fit(X)
+    interrupt_at(3)  # the 3rd of the pass's 4 batches
+    with only_the_interrupt_warning():
+        model.partial_fit(X)
+    _assert_same_state(model, clean)
+    # loss_: the objective at the kept parameters, not the driver's NaN.
+    J, _ = _objective_at(model, X, _theta(model))
+    assert model.loss_ == pytest.approx(J, rel=1e-12)
+    monkeypatch.undo()
+    _assert_same_state(model.partial_fit(X), clean.partial_fit(X))
 
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
@@ -343,3 +393,91 @@ def test_non_finite_objective_is_an_error_and_the_model_stays_unfitted(method):
     with pytest.raises(ValueError, match=r"objective is inf in epoch 1.*scale X"):
         getattr(model, method)(X)
     assert not hasattr(model, "components_")
+
+
+def test_two_steps_are_the_hand_computed_adam_updates():
+    # Two steps, so that both moments' decay rates show (v starts at 0), in
+    # Kingma and Ba's efficient form (the bias corrections in the rate), as
+    # scikit-learn's AdamOptimizer.
+    X = _data(24, 5)
+    b1, b2, lr, eps = 0.8, 0.9, 0.01, 1e-3
+    params = dict(learning_rate_init=lr, beta_1=b1, beta_2=b2, epsilon=eps)
+    cae = _adam(n_components=3, batch_size=12, shuffle=False, max_iter=1, **params).fit(X)
+    theta = _adam(n_components=3)._initial_theta(5, np.random.RandomState(0))
+    m = v = 0.0
+    for t, rows in ((1, slice(0, 12)), (2, slice(12, 24))):
+        _, g = _objective_at(cae, X[rows], theta)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        theta = theta - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
+    np.testing.assert_allclose(_theta(cae), theta, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(cae._adam_state["m"], m, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(cae._adam_state["v"], v, rtol=1e-12, atol=1e-18)
+    assert cae._adam_state["t"] == 2
+
+
+def test_the_epoch_loss_weighs_each_batch_by_its_rows():
+    X = _data(100)
+    cae = _adam(batch_size=30, shuffle=False, max_iter=1, learning_rate_init=0.05).fit(X)
+    # The same four steps by hand (batches of 30, 30, 30 and 10 rows).
+    replay = _adam(batch_size=30, shuffle=False, learning_rate_init=0.05)
+    losses, sizes = [], []
+    for start in range(0, 100, 30):
+        rows = X[start : start + 30]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the 10-row batch's batch_size
+            replay.partial_fit(rows)
+        losses.append(replay.loss_)  # that batch's objective before its step
+        sizes.append(len(rows))
+    assert sizes == [30, 30, 30, 10]
+    assert cae.loss_curve_[0] == pytest.approx(np.average(losses, weights=sizes), rel=1e-12)
+    assert abs(cae.loss_curve_[0] - np.mean(losses)) > 1e-4  # unweighted would differ
+
+
+def test_a_failed_partial_fit_leaves_adams_state_as_it_was():
+    X = _data(100)
+    model, clean = _adam(batch_size=25), _adam(batch_size=25)
+    for _ in range(2):
+        model.partial_fit(X)
+        clean.partial_fit(X)
+    bad = X.copy()
+    bad[60] = 1e300  # in the 3rd of 4 batches: two steps are taken first
+    with pytest.raises(ValueError, match="objective is inf"):
+        model.partial_fit(bad)
+    _assert_same_state(model, clean)
+    _assert_same_state(model.partial_fit(X), clean.partial_fit(X))
+
+
+@pytest.mark.parametrize("dtype, learning_rate", [(np.float32, 1e38), (np.float64, 1e308)])
+def test_a_diverging_step_is_blamed_on_the_learning_rate(dtype, learning_rate):
+    X = _data(200).astype(dtype)  # in [0, 1]: nothing to scale
+    model = _adam(batch_size=50, learning_rate_init=learning_rate)
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(ValueError, match=r"steps diverged\. Lower learning_rate_init"):
+            model.fit(X)
+    assert not hasattr(model, "components_")
+
+
+def test_partial_fit_with_other_n_components_says_how_to_start_afresh():
+    model = _adam().partial_fit(_data(50))
+    model.set_params(n_components=5)
+    with pytest.raises(ValueError, match=r"partial_fit continues .* Call fit, or use a new"):
+        model.partial_fit(_data(50))
+
+
+def test_partial_fit_keeps_the_dtype_of_its_first_chunk():
+    X = _data(100)
+    model = _adam(batch_size=50).partial_fit(X[:50])
+    model.partial_fit(X[50:].astype(np.float32))
+    by_hand = _adam(batch_size=50).partial_fit(X[:50])
+    by_hand.partial_fit(X[50:].astype(np.float32).astype(np.float64))
+    for fitted in (model.components_, model._adam_state["m"], model._adam_state["v"]):
+        assert fitted.dtype == np.float64
+    _assert_same_state(model, by_hand)
+
+
+def test_verbose_partial_fit_says_it_was_one_pass(capsys):
+    _adam(verbose=1).partial_fit(_data(100))
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert "(one partial_fit pass)" in summary
+    assert "max_iter" not in summary

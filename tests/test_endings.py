@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from recorded_warnings import only_the_interrupt_warning
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import train_test_split
 
@@ -102,7 +103,7 @@ def test_interrupted_fit_keeps_the_last_iterate_with_a_warning(X, monkeypatch, i
     _fit(reference, X)
     interrupt_at(9)
     model = ContractiveAutoencoder(4, max_iter=200, random_state=0)
-    with pytest.warns(UserWarning, match="Training interrupted by user."):
+    with only_the_interrupt_warning():
         model.fit(X)
     assert 0 < model.n_iter_ == len(model.loss_curve_) < 200
     assert model.loss_ == pytest.approx(_objective_at_fitted(model, X), rel=1e-12)
@@ -143,3 +144,16 @@ def test_failed_refit_leaves_the_previous_model_whole(X):
         model.fit(np.random.RandomState(0).rand(30, 60) * 2)
     assert model.n_features_in_ == 5 and model.components_ is components
     assert model.transform(X[:, :5]).shape == (120, 4)
+
+
+@pytest.mark.parametrize("solver, when", [("lbfgs", "L-BFGS"), ("adam", "Adam")])
+def test_float32_overflow_is_blamed_on_float32_before_training(solver, when):
+    X = (np.random.RandomState(0).rand(1000, 5) * 1e18).astype(np.float32)
+    model = ContractiveAutoencoder(4, solver=solver, contraction=0.0, random_state=0, max_iter=3)
+    match = (
+        rf"inf before {when} starts\. The float32 arithmetic overflowed.*X\.astype\(np\.float64\)"
+    )
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(ValueError, match=match):
+        model.fit(X)
+    # The same values in float64 fit: float32's range was the cause.
+    assert np.isfinite(model.fit(X.astype(np.float64)).loss_)

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from recorded_warnings import only_the_interrupt_warning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_cae import ContractiveAutoencoder, _objective
@@ -84,21 +85,48 @@ def test_a_fit_gives_the_same_model_with_the_same_settings_in_any_thread(
     assert _blas_threads() == {2}
 
 
-def test_concurrent_fits_each_give_what_they_give_alone(two_blas_threads, evaluations):
-    params = [{"contraction": 0.3}, {"activation": "tanh", "n_components": 4}]
+@pytest.fixture
+def blas_in_tasks(monkeypatch):
+    """Per thread name of a fit: the BLAS threads inside each task of its
+    evaluations (where the work runs, after the workspace took its limit)."""
+    original = _objective.Workspace.map
+    seen = {}
+
+    def map(workspace, fun, n_tasks):
+        records = seen.setdefault(threading.current_thread().name, [])
+
+        def task(i):
+            blas = _blas_threads()
+            records.append(blas.pop() if len(blas) == 1 else blas)
+            return fun(i)
+
+        return original(workspace, task, n_tasks)
+
+    monkeypatch.setattr(_objective.Workspace, "map", map)
+    return seen
+
+
+def test_concurrent_fits_each_give_what_they_give_alone(
+    two_blas_threads, evaluations, blas_in_tasks
+):
+    params = [{"contraction": 0.3}, {"activation": "tanh", "n_components": 4, "max_iter": 12}]
     alone = _in_thread(lambda: [_fit(**p) for p in params], "alone")
     settings_alone = set(evaluations.pop("alone"))
     # Fit 1 decides its thread count while fit 0 is inside its first
-    # evaluation, then both run side by side.
+    # evaluation, then both run side by side; from its 3rd evaluation on,
+    # fit 1 runs after fit 0 has ended and let go of the BLAS limit.
     inside, meet = threading.Event(), threading.Barrier(2, timeout=30)
-    first = threading.local()
+    fit0_done = threading.Event()
+    calls = threading.local()
     original = _objective.loss_and_grad
 
     def loss_and_grad(theta, X, **kwargs):
-        if not getattr(first, "done", False):
-            first.done = True
+        calls.n = getattr(calls, "n", 0) + 1
+        if calls.n == 1:
             inside.set()
             meet.wait()
+        elif calls.n == 3 and threading.current_thread().name == "fit1":
+            assert fit0_done.wait(30)
         return original(theta, X, **kwargs)
 
     _objective.loss_and_grad = loss_and_grad
@@ -108,6 +136,8 @@ def test_concurrent_fits_each_give_what_they_give_alone(two_blas_threads, evalua
         if i == 1:
             inside.wait(30)
         results[i] = _fit(**params[i])
+        if i == 0:
+            fit0_done.set()
 
     threads = [threading.Thread(target=fit, args=(i,), name=f"fit{i}") for i in (0, 1)]
     for thread in threads:
@@ -118,6 +148,10 @@ def test_concurrent_fits_each_give_what_they_give_alone(two_blas_threads, evalua
     assert settings_alone == {(1, 2)}
     # Neither saw the other's BLAS limit as the user's.
     assert {record[1] for name in ("fit0", "fit1") for record in evaluations[name]} == {2}
+    # Inside every task of both, one BLAS thread: fit 1 took the limit
+    # again once fit 0 let it go (from its 3rd evaluation on).
+    assert len(evaluations["fit1"]) > 5
+    assert set(blas_in_tasks["fit0"]) == set(blas_in_tasks["fit1"]) == {1}
     for result, reference in zip(results, alone, strict=True):
         np.testing.assert_allclose(result.components_, reference.components_, rtol=0, atol=1e-10)
     assert _blas_threads() == {2}  # restored, not left at one thread
@@ -134,7 +168,7 @@ def test_blas_limits_are_restored_however_a_fit_ends(
             _fit(contraction=1e300)
     elif ending == "interrupted":
         interrupt_at(3)
-        with pytest.warns(UserWarning, match="interrupted"):
+        with only_the_interrupt_warning():
             ContractiveAutoencoder(5, random_state=0).fit(X)
     else:
         _fit()
