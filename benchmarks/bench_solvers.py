@@ -4,6 +4,7 @@
         [--figure benchmarks/figures/solvers.png]
     PYTHONPATH=$PWD python benchmarks/bench_solvers.py --sweep   # batch size x learning rate
     PYTHONPATH=$PWD python benchmarks/bench_solvers.py --epoch-ratio --sizes 20000
+    PYTHONPATH=$PWD python benchmarks/bench_solvers.py --batch-threads --sizes 20000
 
 Data: 28x28 digit images in [0, 1] (:func:`image_digits`), float32; the model
 is ``ContractiveAutoencoder(200, activation="softplus", loss="cross_entropy",
@@ -18,6 +19,9 @@ Downstream: the codes of held-out images (made from other digits) feed
 ``--epoch-ratio``: one Adam epoch (``partial_fit`` on all rows) over one
 full-batch evaluation in a workspace as ``fit`` makes it, alternated,
 median of 5, in wall and process CPU time, for several batch sizes.
+``--batch-threads``: one epoch with each minibatch on one thread against
+the default (the threads BLAS allows, 32 rows each at least), alternated,
+median of 5, for several batch sizes.
 ``--sweep``: time to L-BFGS-100's objective for a grid of batch sizes and
 learning rates (at the second size).
 """
@@ -35,7 +39,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_cae import ContractiveAutoencoder, _objective, _solvers
+from sklearn_cae import ContractiveAutoencoder, _cae, _objective, _solvers
 
 MODEL = dict(n_components=200, activation="softplus", loss="cross_entropy", contraction=0.1)
 
@@ -233,6 +237,30 @@ def epoch_ratio(N, batch_sizes=(64, 128, 200, 256, 512), repeats=5):
         )
 
 
+def batch_threads(N, batch_sizes=(32, 64, 128, 256), repeats=5):
+    """One epoch with minibatches on one thread against the default threads."""
+    X, _ = image_digits(N)
+    default = _cae._MIN_BATCH_ROWS_PER_THREAD
+    print(f"N={N}, BLAS threads allowed: {_objective.BLAS.outside_threads()}\n")
+    print("| batch_size | epoch, 1 thread (s) | epoch, default (s) | default / 1 thread |")
+    print("|---|---|---|---|")
+    for batch_size in batch_sizes:
+        times = {1: [], default: []}
+        for _ in range(repeats):
+            for rows_per_thread in (N, default):  # N rows per thread: one thread
+                _cae._MIN_BATCH_ROWS_PER_THREAD = rows_per_thread
+                cae = ContractiveAutoencoder(
+                    **MODEL, solver="adam", batch_size=batch_size, random_state=0
+                )
+                settle()
+                t0 = time.perf_counter()
+                cae.partial_fit(X)
+                times[1 if rows_per_thread == N else default].append(time.perf_counter() - t0)
+        _cae._MIN_BATCH_ROWS_PER_THREAD = default
+        one, ours = median(times[1]), median(times[default])
+        print(f"| {batch_size} | {one:.2f} | {ours:.2f} | {ours / one:.2f} |", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 50000])
@@ -240,6 +268,7 @@ def main():
     parser.add_argument("--max-epochs", type=int, default=50)
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--epoch-ratio", action="store_true")
+    parser.add_argument("--batch-threads", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)  # budgets are the point here
     print(environment())
@@ -248,6 +277,8 @@ def main():
         sweep(args.sizes[1] if len(args.sizes) > 1 else args.sizes[0], args.max_epochs)
     elif args.epoch_ratio:
         epoch_ratio(args.sizes[0])
+    elif args.batch_threads:
+        batch_threads(args.sizes[0])
     else:
         compare(args.sizes, args.figure, args.max_epochs)
 

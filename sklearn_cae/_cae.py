@@ -32,6 +32,10 @@ _SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 #: estimator's page under it, which docs/conf.py checks the build produces.
 DOCS_URL = "https://sklearn-cae.readthedocs.io/en/stable/"
 _MIN_ROWS_PER_THREAD = 256
+#: An Adam minibatch's (its threads follow its own rows): two threads take
+#: less time than one from 64-row batches on (benchmarks/README.md, "Threads
+#: of an Adam minibatch").
+_MIN_BATCH_ROWS_PER_THREAD = 32
 _UNIT_INTERVAL_ULPS = 4
 
 
@@ -503,14 +507,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         beside = self.hessian_penalty > 0 or self.early_stopping or self.verbose
         return 0.5 if beside else 1.0
 
-    def _n_threads(self, X):
+    def _n_threads(self, X, rows_per_thread=_MIN_ROWS_PER_THREAD):
         # Threads for the objective: as many as BLAS may use (so
         # threadpoolctl and joblib's limits hold), when there are enough
         # rows to share.
-        if X.shape[0] < 2 * _MIN_ROWS_PER_THREAD:
+        if X.shape[0] < 2 * rows_per_thread:
             return 1
         limit = _objective.BLAS.outside_threads()
-        return max(1, min(limit, X.shape[0] // _MIN_ROWS_PER_THREAD))
+        return max(1, min(limit, X.shape[0] // rows_per_thread))
 
     def _params(self, dtype=None):
         params = (
@@ -559,7 +563,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         # The threads this many rows get, so that a minibatch's result
         # depends on its rows alone, not on the data it was drawn from.
-        n_threads = 1 if workspace is None else min(workspace.n_threads, self._n_threads(X))
+        rows_per_thread = _MIN_BATCH_ROWS_PER_THREAD if minibatch else _MIN_ROWS_PER_THREAD
+        n_threads = 1
+        if workspace is not None:
+            n_threads = min(workspace.n_threads, self._n_threads(X, rows_per_thread))
         if self.loss == "cross_entropy" and _dask_for(X) is None:
             X = _objective.clip_unit_interval(X)  # a copy only if a value is outside
         settings = dict(
@@ -721,7 +728,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         if self.early_stopping and not incremental:
             split = train_test_split if dask_ is None else dask_.train_test_split
             X, X_val = split(X, test_size=self.validation_fraction, random_state=random_state)
-        with _objective.Workspace(self._n_threads(X)) as workspace:
+        # Threads enough for the objective on all rows and for Adam's minibatches.
+        adam = self.solver == "adam"
+        rows_per_thread = _MIN_BATCH_ROWS_PER_THREAD if adam else _MIN_ROWS_PER_THREAD
+        with _objective.Workspace(self._n_threads(X, rows_per_thread)) as workspace:
             # The objective on all rows: what L-BFGS minimises, and for both
             # solvers what loss_ reports at the returned parameters.
             fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
