@@ -474,11 +474,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         # of n_threads chunks fit in share * working_memory, at most
         # _MAX_CHUNK_ROWS, all chunks of about the same size and every thread
         # getting as many. Per thread and row it allocates A, H, F1, dA, F2
-        # (k values each), Z (n), the cross-entropy's three temporaries (n
-        # each), one value of ones and a sparse X's densified row.
+        # (k values each), Z (n), the cross-entropy's three buffers (n each)
+        # and its mask (n bools), one value of ones and a sparse X's
+        # densified row.
         k, n = self.n_components, X.shape[1]
-        n_row_arrays = 1 + 3 * (self.loss == "cross_entropy")
-        row_bytes = X.dtype.itemsize * (5 * k + n_row_arrays * n + 1)
+        entropy = self.loss == "cross_entropy"
+        row_bytes = X.dtype.itemsize * (5 * k + (1 + 3 * entropy) * n + 1) + entropy * n
         row_bytes = (row_bytes + _objective.densified_row_bytes(X)) * n_threads
         rows = min(self._rows_in_working_memory(row_bytes, share), _MAX_CHUNK_ROWS)
         n_chunks = max(1, -(-X.shape[0] // rows))  # one (empty) chunk of no rows

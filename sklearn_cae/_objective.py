@@ -330,6 +330,36 @@ def finish(sums, theta, n_samples, n_features, n_components, tied, alpha):
     return J / n_samples, grad
 
 
+def cross_entropy_residual(X, Z, t, u, v, nonnegative):
+    """The cross-entropy's ``sum(softplus(Z) - X * Z)`` (float64), with
+    ``Z`` overwritten by the residual ``E = sigmoid(Z) - X``.
+
+    The same values as :func:`reconstruction_loss` and the logistic, from
+    one exponential and one logarithm per element instead of three
+    transcendental functions: with ``t = exp(-|z|)`` and
+    ``u = 1 / (1 + t) = sigmoid(|z|)``, ``softplus(z) = max(z, 0) - log(u)``
+    and ``sigmoid(z)`` is ``u`` where ``z >= 0`` and ``t * u`` elsewhere
+    (``t <= 1`` never overflows). ``t, u, v`` are float buffers shaped like
+    ``Z``, ``nonnegative`` a bool one.
+    """
+    np.abs(Z, out=t)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.add(t, 1.0, out=u)
+    np.reciprocal(u, out=u)
+    np.log(u, out=v)  # -log1p(t), to an ulp of 1 (u is in [0.5, 1])
+    np.greater_equal(Z, 0.0, out=nonnegative)
+    np.maximum(t, nonnegative, out=t)  # 1 where z >= 0, else t
+    t *= u  # sigmoid(z)
+    np.multiply(X, Z, out=u)
+    v += u
+    np.maximum(Z, 0.0, out=u)
+    u -= v  # softplus(z) - x z
+    total = float(np.sum(u, dtype=np.float64))
+    np.subtract(t, X, out=Z)
+    return total
+
+
 def loss_and_grad_sums(
     theta,
     X,
@@ -378,7 +408,6 @@ def loss_and_grad_sums(
     ws = Workspace() if workspace is None else workspace
     W, b, D, c = unpack(np.asarray(theta, dtype=dtype), n, k, tied)
     f, df, d2f = ACTIVATIONS[activation]
-    logistic = ACTIVATIONS["logistic"][0]
     curved = contraction != 0.0 and activation not in ZERO_CURVATURE
     s = np.einsum("ij,ij->i", W, W)  # ||W_j||^2, (k,)
     penalty_scale = (2.0 * contraction) * s  # d pen / d F1 = 2 F1 s, per unit
@@ -396,6 +425,10 @@ def loss_and_grad_sums(
         F2 = buffer("F2", (rows, k)) if curved else None
         Z = buffer("Z", (rows, n))
         dense = buffer("X", (rows, n)) if sp.issparse(X) else None
+        entropy_buffers = ()
+        if loss == "cross_entropy":
+            entropy_buffers = [buffer(name, (rows, n)) for name in ("t", "u", "v")]
+            entropy_buffers.append(ws.buffer((task, "z >= 0"), (rows, n), np.bool_))
         ones = np.ones(rows, dtype=dtype)
         product = buffer("product", (k, n))
         gW = buffer("gW", (k, n))
@@ -417,9 +450,7 @@ def loss_and_grad_sums(
             np.matmul(h, D, out=E)
             E += c  # Z
             if loss == "cross_entropy":
-                rec += float(np.sum(np.logaddexp(0.0, E) - Xc * E, dtype=np.float64))
-                logistic(E, out=E)  # R
-                E -= Xc
+                rec += cross_entropy_residual(Xc, E, *(buf[:m] for buf in entropy_buffers))
             else:
                 E -= Xc
                 rec += 0.5 * float(np.vdot(E, E))

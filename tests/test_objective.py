@@ -303,3 +303,29 @@ def test_a_block_of_no_rows_adds_nothing(n_threads):
     args = (W, b, D, c, "logistic", "squared_error", 4)
     assert _objective.reconstruction_loss_sum(X[:0], *args) == 0.0
     assert _objective.reconstruction_losses(X[:0], *args).shape == (0,)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_training_loops_cross_entropy_is_softplus_minus_xz_and_its_residual(dtype):
+    # Against the plain forms in float64: softplus(z) - x z summed, and
+    # sigmoid(z) - x elementwise, over the whole range (saturated, tiny, 0).
+    rng = np.random.RandomState(0)
+    z = np.concatenate([[-30, -1e-30, 0, -800, -100, 1e-30, 30, 100, 800], rng.normal(0, 5, 300)])
+    z = z.astype(dtype).reshape(3, -1)
+    x = rng.uniform(0, 1, z.shape).astype(dtype)
+    x.flat[:5] = [0, 1, 0, 1, 0.5]
+    buffers = [np.empty_like(z) for _ in range(3)] + [np.empty(z.shape, bool)]
+    E = z.copy()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # exp may underflow to 0
+        total = _objective.cross_entropy_residual(x, E, *buffers)
+    z64, x64 = z.astype(np.float64), x.astype(np.float64)
+    expected = _objective.reconstruction_loss(x64, z64, "cross_entropy").sum()
+    eps = np.finfo(dtype).eps
+    # Each element within a few ulps of 1 of its loss (which is >= 0).
+    assert abs(total - expected) <= 4 * eps * z.size
+    np.testing.assert_allclose(E, expit(z64) - x64, rtol=4 * eps, atol=4 * eps)
+    # Where x = 0 the residual is sigmoid(z) itself: to relative precision
+    # also where it is tiny (z down to -80, exp(-80) a normal float32).
+    small = (x == 0) & (z > -80)
+    assert small.sum() >= 2
+    np.testing.assert_allclose(E[small], expit(z64[small]), rtol=4 * eps)
