@@ -148,6 +148,19 @@ def test_activation_derivatives_match_finite_differences(activation):
     np.testing.assert_allclose(d2, numeric, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softplus_is_exact_to_a_few_ulps_over_the_whole_range(dtype):
+    # To relative precision also where it is tiny (h = exp(a) for a << 0,
+    # which log(1 + exp(a)) would round to 0) and where 1 + exp(-|a|)
+    # rounds to 1; against scipy's softplus (log1p) in float64.
+    a = np.concatenate([np.linspace(-80, 80, 2001), [-1e-30, 0.0, 1e-30, -40.0, 40.0]])
+    a = a.astype(dtype)
+    h = ACTIVATIONS["softplus"][0](a)
+    reference = REFERENCE_ACTIVATIONS["softplus"][0](a.astype(np.float64))
+    assert h.dtype == dtype and np.all(h > 0)
+    np.testing.assert_allclose(h, reference, rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
 def test_activations_are_stable_on_huge_inputs(activation):
     f, df, d2f = ACTIVATIONS[activation]
