@@ -85,7 +85,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     also offers :meth:`partial_fit` for data streamed in chunks).
 
     ``X`` may be a dask array or a dask DataFrame of numbers (with
-    ``pip install "sklearn-cae[dask]"``): its blocks of rows are then
+    ``pip install ".[dask]"`` from a clone): its blocks of rows are then
     trained on where they live, the lazy methods return dask arrays and
     :meth:`score` sums block by block (see the user guide's "On a dask
     cluster").
@@ -465,8 +465,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         if low < -slack or high > 1 + slack:
             raise ValueError(
                 "loss='cross_entropy' needs X in [0, 1]; got values in "
-                f"[{low:.17g}, {high:.17g}]. Scale X (for example with MinMaxScaler) "
-                "or use loss='squared_error'."
+                f"[{low:.17g}, {high:.17g}]. Scale X, for example with "
+                "MinMaxScaler(clip=True) (which also clips new data outside the range "
+                "it was fitted on), or use loss='squared_error'."
             )
 
     def _chunk_rows(self, X, n_threads=1, share=1.0):

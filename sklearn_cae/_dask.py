@@ -2,7 +2,7 @@
 and tree-summed.
 
 Imported only when ``X`` is a dask array (dask is an optional extra,
-``pip install "sklearn-cae[dask]"``). Nothing here is math: each block of
+``pip install ".[dask]"`` from a clone). Nothing here is math: each block of
 rows runs the functions of ``_objective`` where it lives, and only sums
 (one float and one parameter-sized float64 vector) come back, added in a
 tree of fixed shape so that a fit is reproducible.

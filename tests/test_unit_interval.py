@@ -76,3 +76,14 @@ def test_grid_search_over_minmax_scaler_and_cae_scores_every_split():
     grid = GridSearchCV(pipe, {"contractiveautoencoder__contraction": [0.0, 0.1]}, cv=cv)
     scores = grid.fit(X).cv_results_["mean_test_score"]
     assert np.all(np.isfinite(scores))
+
+
+def test_new_data_outside_the_training_range_is_told_to_clip():
+    # Min-max scaled on the training part, test rows can fall outside [0, 1]:
+    # the advice is the scaler's clip=True, which the pipeline then needs.
+    X = np.random.RandomState(0).uniform(0, 10, (60, 4))
+    model = make_pipeline(MinMaxScaler(), _cae()).fit(X[:40])
+    with pytest.raises(ValueError, match=re.escape("MinMaxScaler(clip=True)")):
+        model.score(X[40:] * 1.5)
+    clipped = make_pipeline(MinMaxScaler(clip=True), _cae()).fit(X[:40])
+    assert np.isfinite(clipped.score(X[40:] * 1.5))
