@@ -556,8 +556,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, W, b, D, c, self.activation, self.loss, rows
         )
 
-    def _make_objective(self, X, random_state, workspace=None, minibatch=False):
-        """The objective on the rows ``X``: ``theta -> (J, grad)``.
+    def _make_objective(self, X, random_state, workspace=None, minibatch=False, gradient=True):
+        """The objective on the rows ``X``: ``theta -> (J, grad)`` (``grad``
+        None without ``gradient``).
 
         The same for a ``minibatch`` as for all rows (its ``alpha`` term is
         divided by its own rows, as MLP's), except that it draws its own
@@ -578,6 +579,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             tied=self.tied_weights,
             contraction=float(self.contraction),
             chunk_rows=self._chunk_rows(X, n_threads, self._objective_share()),
+            gradient=gradient,
         )
         alpha = float(self.alpha)
         if (dask_ := _dask_for(X)) is not None:
@@ -610,7 +612,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         def fun_with_hessian_term(theta):
             J, grad = fun(theta)
             J_h, grad_h = hessian_term(theta)
-            return J + J_h, grad + grad_h
+            return J + J_h, None if grad is None else grad + grad_h
 
         return fun_with_hessian_term
 
@@ -735,8 +737,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         rows_per_thread = _MIN_BATCH_ROWS_PER_THREAD if adam else _MIN_ROWS_PER_THREAD
         with _objective.Workspace(self._n_threads(X, rows_per_thread)) as workspace:
             # The objective on all rows: what L-BFGS minimises, and for both
-            # solvers what loss_ reports at the returned parameters.
-            fun = _solvers.LastEvaluation(self._make_objective(X, random_state, workspace))
+            # solvers what loss_ reports at the returned parameters (for
+            # Adam, which steps on minibatches, its value alone).
+            fun = self._make_objective(X, random_state, workspace, gradient=not adam)
+            fun = _solvers.LastEvaluation(fun)
             fun.diagnose = functools.partial(self._overflow_advice, X, fun)
             progress = self._progress(X, X_val, fun)
             if self.solver == "lbfgs":

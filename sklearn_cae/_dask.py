@@ -184,7 +184,7 @@ def tree_sum(parts):
 def _add(*parts):
     total = parts[0]
     for part in parts[1:]:
-        total = tuple(a + b for a, b in zip(total, part, strict=True))
+        total = tuple(None if a is None else a + b for a, b in zip(total, part, strict=True))
     return total
 
 

@@ -306,7 +306,8 @@ def loss_and_grad(theta, X, *, alpha, **settings):
     Returns
     -------
     J : float
-    grad : ndarray of shape (n_params,), float64
+    grad : ndarray of shape (n_params,), float64, or None
+        None with ``gradient=False``.
     """
     sums = loss_and_grad_sums(theta, X, **settings)
     n_samples, n_features = X.shape
@@ -319,14 +320,16 @@ def finish(sums, theta, n_samples, n_features, n_components, tied, alpha):
     """``(J, grad)`` from the row sums ``(J_sum, grad_sum)`` of
     :func:`loss_and_grad_sums` over all ``n_samples`` rows: adds the L2
     term ``0.5 * alpha * (||W||^2 [+ ||D||^2 if untied])`` and divides by
-    ``n_samples``. The gradient sum becomes the gradient, in place."""
+    ``n_samples``. The gradient sum (if any) becomes the gradient, in place."""
     J, grad = sums
-    grad /= n_samples
     if alpha:
         n_weights = n_features * n_components * (1 if tied else 2)  # W and D lead theta
         weights = np.asarray(theta[:n_weights], dtype=np.float64)
-        grad[:n_weights] += (alpha / n_samples) * weights
         J += 0.5 * alpha * float(weights @ weights)
+    if grad is not None:
+        grad /= n_samples
+        if alpha:
+            grad[:n_weights] += (alpha / n_samples) * weights
     return J / n_samples, grad
 
 
@@ -371,6 +374,7 @@ def loss_and_grad_sums(
     contraction,
     chunk_rows,
     workspace=None,
+    gradient=True,
 ):
     """Sums over the rows of ``X`` of the per-sample objective
     ``rec_i + contraction * pen_i`` and of its gradient.
@@ -396,11 +400,14 @@ def loss_and_grad_sums(
     workspace : Workspace, default=None
         Buffers and threads to reuse across calls; None uses fresh buffers
         and one thread.
+    gradient : bool, default=True
+        False: the value alone (the same ``J_sum``, bitwise), from the
+        forward pass: two of the five matrix products.
 
     Returns
     -------
     J_sum : float
-    grad_sum : ndarray of shape (n_params,), float64
+    grad_sum : ndarray of shape (n_params,), float64, or None
     """
     N, n = X.shape
     k = n_components
@@ -456,6 +463,8 @@ def loss_and_grad_sums(
                 rec += 0.5 * float(np.vdot(E, E))
             df(a, h, out=f1)
             sum_F1sq += np.einsum("ij,ij->j", f1, f1)
+            if not gradient:
+                continue
             np.matmul(E, D.T, out=da)  # dH
             if curved:  # dA = F1 (dH + 2 contraction F2 s)
                 f2 = d2f(a, h, f1, out=F2[:m])
@@ -477,14 +486,17 @@ def loss_and_grad_sums(
     rec = 0.0
     for part in ws.map(work, n_tasks):
         rec += part[0]
-        gW += part[1]  # when tied, it already holds the decoder's share
-        if not tied:
-            gD += part[2]
-        gb += part[3]
-        gc += part[4]
         sum_F1sq += part[5]
+        if gradient:
+            gW += part[1]  # when tied, it already holds the decoder's share
+            if not tied:
+                gD += part[2]
+            gb += part[3]
+            gc += part[4]
 
     J = rec + contraction * float(sum_F1sq @ s.astype(np.float64))
+    if not gradient:
+        return J, None
     gW += W * ((2.0 * contraction) * sum_F1sq)[:, None]
     return J, grad
 

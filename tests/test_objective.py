@@ -342,3 +342,20 @@ def test_the_training_loops_cross_entropy_is_softplus_minus_xz_and_its_residual(
     small = (x == 0) & (z > -80)
     assert small.sum() >= 2
     np.testing.assert_allclose(E[small], expit(z64[small]), rtol=4 * eps)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "cross_entropy"])
+@pytest.mark.parametrize("tied", [True, False])
+@pytest.mark.parametrize("sparse, n_threads", [(False, 1), (False, 2), (True, 2)])
+def test_the_value_alone_is_the_same_value(loss, tied, sparse, n_threads):
+    # What Adam's fit reports as loss_: the forward pass only, bitwise the
+    # J of the full evaluation.
+    X, theta = _problem(tied, n_samples=23)
+    X = sp.csr_matrix(X) if sparse else X
+    kwargs = _kwargs("softplus", loss, tied, contraction=0.4, alpha=0.6, chunk_rows=5)
+    with _objective.Workspace(n_threads) as workspace:
+        J, grad = _objective.loss_and_grad(theta, X, workspace=workspace, **kwargs)
+        value, none = _objective.loss_and_grad(
+            theta, X, workspace=workspace, gradient=False, **kwargs
+        )
+    assert value == J and none is None and np.abs(grad).max() > 0
