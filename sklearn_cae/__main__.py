@@ -77,7 +77,7 @@ SETTINGS = {
     ),
 }
 #: Durations measured by ``benchmarks/bench_demo.py`` (see benchmarks/README.md).
-DURATIONS = {"full": "about 35 s", "quick": "about 8 s"}
+DURATIONS = {"full": "37-48 s", "quick": "10-12 s"}
 
 
 # ----------------------------------------------------------------- output
