@@ -24,6 +24,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax bundled with the site: formulas render offline
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -46,7 +47,8 @@ html_title = f"sklearn-cae {release}"
 html_baseurl = DOCS_URL
 html_theme_options = {"navigation_with_keys": False, "secondary_sidebar_items": ["page-toc"]}
 html_sidebars = {"**": ["sidebar-nav-bs"]}
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]  # wide display equations scroll instead of being cut
 
 # The gallery: every example runs at each build (the plots in the pages are
 # what the code draws now). Keep them small: the whole build has a budget
