@@ -37,6 +37,9 @@ default_role = "literal"
 nitpicky = False
 
 autosummary_generate = True
+# Method names alone in a page's contents ("fit()", not "ContractiveAutoencoder.fit()",
+# which the right-hand column cut off).
+toc_object_entries_show_parents = "hide"
 autodoc_default_options = {"members": True, "inherited-members": True}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False

@@ -26,7 +26,7 @@ from . import _objective, _solvers
 from ._activations import ACTIVATIONS
 
 _MAX_CHUNK_ROWS = 2048
-_AUTO_BATCH_SIZE = 256  # see the README, "Choosing a solver"
+_AUTO_BATCH_SIZE = 256  # see the user guide, "Choosing a solver"
 _SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 #: Where the documentation is published; the HTML repr's "?" links to the
 #: estimator's page under it, which docs/conf.py checks the build produces.
@@ -100,8 +100,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Weight of the contractive penalty ``||dh/dx||_F^2`` per sample.
         ``0`` gives a plain autoencoder. Its right value grows with the
         input scale: the default suits data in ``[0, 1]``; for
-        standardized data search upwards from about ``1`` (see the
-        README's scaling advice).
+        standardized data search upwards from about ``1`` (see the user
+        guide's "Choosing the parameters").
 
     activation : {"logistic", "tanh", "softplus", "relu", "identity"}, \
             default="logistic"
@@ -244,12 +244,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Larger values are clipped to ``n_samples`` (with a warning). 256
         keeps an epoch within 1.5x the cost of one full-batch evaluation;
         smaller batches reach a given objective in fewer epochs but each
-        epoch costs more (see the README's "Choosing a solver").
+        epoch costs more (see the user guide's "Choosing a solver").
 
     learning_rate_init : float, default=3e-3
         Adam's step size (MLP's default is 1e-3; 3e-3 reached L-BFGS's
-        objective about twice as fast in our measurements, see the
-        README's "Choosing a solver").
+        objective about twice as fast in our measurements, see the user
+        guide's "Choosing a solver").
 
     beta_1, beta_2 : float, default=0.9, 0.999
         Adam's decay rates of the first and second moment estimates, in
