@@ -45,6 +45,7 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_cae import ContractiveAutoencoder, diagnostics
 from sklearn_cae._plots import (
+    image_side,
     load_pyplot,
     plot_filters,
     plot_reconstructions,
@@ -213,8 +214,8 @@ def diagnostics_table(models, X_train, X_test, progress):
     """Fit each autoencoder on ``X_train``; its diagnostics on ``X_test``.
 
     Returns the table, the averaged Jacobian spectra (for the figure) and
-    the measures by model: ``{"jacobian_norm", "saturation", "loss"}``
-    (saturation is None for unbounded codes).
+    the measures by model: ``{"jacobian_norm", "saturation", "loss",
+    "contraction_ratio"}`` (saturation is None for unbounded codes).
     """
     rows, spectra, measures = [], {}, {}
     for name, model in models.items():
@@ -227,6 +228,9 @@ def diagnostics_table(models, X_train, X_test, progress):
             "loss": -model.score(X_test),
             "jacobian_norm": diagnostics.mean_jacobian_norm(model, X_test),
             "saturation": diagnostics.saturation_fraction(model, X_test) if bounded else None,
+            "contraction_ratio": diagnostics.contraction_ratio(
+                model, X_test, [1.0], random_state=0
+            )[0],
         }
         m = measures[name]
         rows.append(
@@ -237,7 +241,7 @@ def diagnostics_table(models, X_train, X_test, progress):
                 "n/a" if m["saturation"] is None else f"{100 * m['saturation']:.2f} %",
                 f"{np.sum(spectrum > 0.1 * spectrum[0])}",
                 " ".join(f"{s:.3f}" for s in spectrum[:4]),
-                f"{diagnostics.contraction_ratio(model, X_test, [1.0], random_state=0)[0]:.4f}",
+                f"{m['contraction_ratio']:.4f}",
             )
         )
     header = (
@@ -284,6 +288,12 @@ def explain_diagnostics(measures, X_train, X_test):
             f"{m_cae['loss'] - m_ae['loss']:+.2f} from the plain AE's: its codes react to "
             f"fewer directions of the input."
         )
+        if m_wd["contraction_ratio"] < m_cae["contraction_ratio"]:
+            verdict += (
+                " At distance 1, though, weight decay contracts more (ratio "
+                f"{m_wd['contraction_ratio']:.4f} against the CAE's "
+                f"{m_cae['contraction_ratio']:.4f}): the CAE's penalty acts on small moves."
+            )
     else:
         verdict = "Here the CAE's Jacobian is not the smallest: try a larger contraction."
     explain(
@@ -458,10 +468,10 @@ def run_digits(args, plt, seed=0):
     k = args.n_components
     results = {}
 
-    print(
+    explain(
         f"nudged digits (scikit-learn's RBM example: each digit and four copies moved by one "
         f"pixel), {len(X)} of them at random: {len(X_train)} training and {len(X_test)} test "
-        f"images, pixels in [0, 1]\n"
+        f"images, pixels in [0, 1]"
     )
     progress(f"grid search of contraction over {contractions} ({cv}-fold CV on the training part)")
     grid = GridSearchCV(
@@ -571,6 +581,10 @@ def run_user_data(X, args, plt):
         cae = next(iter(models.values()))
         plot_filters(plt, cae, out / "filters_cae.png", "CAE filters")
         plot_reconstructions(plt, models, X_test, out / "reconstructions.png")
+        if image_side(X.shape[1]) is None:
+            print(
+                f"    (no filters or reconstructions: {X.shape[1]} features are not a square image)"
+            )
     return {"diagnostics": by_role(measures)}
 
 
@@ -616,7 +630,8 @@ def main(argv=None):
         "--plot",
         metavar="DIR",
         help="write PNG figures into DIR (filters, reconstructions, Jacobian spectra, "
-        "the seed picture); needs matplotlib",
+        "the seed picture; with --data, the spectra, and filters and reconstructions "
+        "if the features are square images); needs matplotlib",
     )
     parser.add_argument(
         "--data",

@@ -81,6 +81,17 @@ def test_user_data_figures_with_a_3x3_image(tmp_path, capsys):
     assert written == {"jacobian_spectra.png", "filters_cae.png", "reconstructions.png"}
 
 
+def test_user_data_figures_without_an_image_say_what_was_left_out(tmp_path, capsys):
+    path = tmp_path / "mine.npy"
+    np.save(path, small_data()[:, :8])  # 8 features: no square image
+    main(["--data", str(path), "--quick", "--n-components", "4", "--plot", str(tmp_path)])
+    written = {p.name for p in tmp_path.iterdir()} - {"mine.npy"}
+    assert written == {"jacobian_spectra.png"}
+    assert "no filters or reconstructions: 8 features are not a square image" in (
+        capsys.readouterr().out
+    )
+
+
 def test_without_matplotlib_the_demo_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes the import fail
     path = tmp_path / "mine.npy"
