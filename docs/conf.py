@@ -25,6 +25,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",  # MathJax bundled with the site: formulas render offline
+    "myst_parser",  # the changelog page includes CHANGELOG.md
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -37,6 +38,9 @@ default_role = "literal"
 nitpicky = False
 
 autosummary_generate = True
+# changelog.rst includes CHANGELOG.md from its first "##" section, under the
+# page's own title: the headings are nested as intended.
+suppress_warnings = ["myst.header"]
 # Method names alone in a page's contents ("fit()", not "ContractiveAutoencoder.fit()",
 # which the right-hand column cut off).
 toc_object_entries_show_parents = "hide"
