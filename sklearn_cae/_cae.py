@@ -869,8 +869,16 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     @staticmethod
     def _largest(X):
-        """max |X|, a float (for a dask X too)."""
-        return float(abs(X.data if sp.issparse(X) else X).max()) if X.shape[0] else 0.0
+        """max |X| over its stored values (0 if none), a float, for a dask X
+        too; from its extremes, without a copy of ``abs(X)``."""
+        if (dask_ := _dask_for(X)) is not None:
+            low, high = dask_.extremes(X)
+        else:
+            values = X.data if sp.issparse(X) else X
+            if not values.size:
+                return 0.0
+            low, high = values.min(), values.max()
+        return float(max(-low, high))
 
     def _may_overflow_float32(self, X):
         """Whether the float32 sums of one chunk's squared errors could

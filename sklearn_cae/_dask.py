@@ -78,10 +78,15 @@ def check_unit_interval(estimator, X):
     """The estimator's cross-entropy check on ``X``'s extremes, computed
     on the workers: the same error as for the whole array in memory."""
     if estimator.loss == "cross_entropy":
-        # Per block, as dask's own min and max fail on a block of no rows.
-        chunks = ((1,) * X.numblocks[0], (2,))
-        extremes = X.map_blocks(_extremes, chunks=chunks, dtype=X.dtype).compute()
-        estimator._check_unit_interval(np.array([extremes[:, 0].min(), extremes[:, 1].max()]))
+        estimator._check_unit_interval(np.array(extremes(X), dtype=X.dtype))
+
+
+def extremes(X):
+    """``(min, max)`` of the dask array ``X``, computed on the workers block
+    by block (dask's own min and max fail on a block of no rows)."""
+    chunks = ((1,) * X.numblocks[0], (2,))
+    per_block = X.map_blocks(_extremes, chunks=chunks, dtype=X.dtype).compute()
+    return per_block[:, 0].min(), per_block[:, 1].max()
 
 
 def _extremes(block):

@@ -481,3 +481,11 @@ def test_verbose_partial_fit_says_it_was_one_pass(capsys):
     summary = capsys.readouterr().out.splitlines()[-1]
     assert "(one partial_fit pass)" in summary
     assert "max_iter" not in summary
+
+
+def test_float32_data_with_no_stored_values_trains():
+    # Adam's float32 overflow check reads X's extremes: a sparse X of zeros
+    # has none stored, and its largest |x| is 0.
+    X = sp.csr_matrix((100, 8), dtype=np.float32)
+    cae = _adam(max_iter=2).fit(X)
+    assert cae.components_.dtype == np.float32 and np.isfinite(cae.loss_)

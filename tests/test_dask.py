@@ -268,6 +268,9 @@ def test_empty_blocks_are_valid_blocks(client, X):
     assert len(stopped.validation_scores_) == stopped.n_iter_ == 5
     adam = ContractiveAutoencoder(solver="adam", **kwargs).fit(with_empty)
     assert adam.n_iter_ == 5 and np.isfinite(adam.loss_)
+    # float32: Adam first checks that its sums cannot overflow, from X's extremes.
+    adam32 = ContractiveAutoencoder(solver="adam", **kwargs).fit(with_empty.astype(np.float32))
+    assert adam32.n_iter_ == 5 and np.isfinite(adam32.loss_)
     entropy = ContractiveAutoencoder(loss="cross_entropy", **kwargs)
     assert_allclose(entropy.fit(with_empty).loss_, entropy.fit(X).loss_, rtol=1e-10)
 
