@@ -509,10 +509,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         beside = self.hessian_penalty > 0 or self.early_stopping or self.verbose
         return 0.5 if beside else 1.0
 
-    def _n_threads(self, X, rows_per_thread=_MIN_ROWS_PER_THREAD):
-        # Threads for the objective: as many as BLAS may use (so
-        # threadpoolctl and joblib's limits hold), when there are enough
-        # rows to share.
+    def _n_threads(self, X, minibatch=False):
+        # Threads for the objective on the rows X (an Adam minibatch's
+        # follow its own rows): as many as BLAS may use (so threadpoolctl
+        # and joblib's limits hold), when there are enough rows to share.
+        rows_per_thread = _MIN_BATCH_ROWS_PER_THREAD if minibatch else _MIN_ROWS_PER_THREAD
         if X.shape[0] < 2 * rows_per_thread:
             return 1
         limit = _objective.BLAS.outside_threads()
@@ -566,10 +567,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         # The threads this many rows get, so that a minibatch's result
         # depends on its rows alone, not on the data it was drawn from.
-        rows_per_thread = _MIN_BATCH_ROWS_PER_THREAD if minibatch else _MIN_ROWS_PER_THREAD
         n_threads = 1
         if workspace is not None:
-            n_threads = min(workspace.n_threads, self._n_threads(X, rows_per_thread))
+            n_threads = min(workspace.n_threads, self._n_threads(X, minibatch))
         if self.loss == "cross_entropy" and _dask_for(X) is None:
             X = _objective.clip_unit_interval(X)  # a copy only if a value is outside
         settings = dict(
@@ -734,8 +734,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, X_val = split(X, test_size=self.validation_fraction, random_state=random_state)
         # Threads enough for the objective on all rows and for Adam's minibatches.
         adam = self.solver == "adam"
-        rows_per_thread = _MIN_BATCH_ROWS_PER_THREAD if adam else _MIN_ROWS_PER_THREAD
-        with _objective.Workspace(self._n_threads(X, rows_per_thread)) as workspace:
+        with _objective.Workspace(self._n_threads(X, minibatch=adam)) as workspace:
             # The objective on all rows: what L-BFGS minimises, and for both
             # solvers what loss_ reports at the returned parameters (for
             # Adam, which steps on minibatches, its value alone).
@@ -743,7 +742,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             fun = _solvers.LastEvaluation(fun)
             fun.diagnose = functools.partial(self._overflow_advice, X, fun)
             progress = self._progress(X, X_val, fun)
-            if self.solver == "lbfgs":
+            if not adam:
                 self._adam_state = None  # Adam's moments belong to other parameters
                 J0 = fun(theta)[0]
                 _solvers.check_finite(theta, J0, "before L-BFGS starts", progress.diagnose)

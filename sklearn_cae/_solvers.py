@@ -327,13 +327,14 @@ def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
     theta = theta0
     epoch_loss = np.nan
     for _ in range(max_iter):
-        start = theta.copy(), optimizer.snapshot(), random_state.get_state()
+        theta_start, optimizer_start = theta.copy(), optimizer.snapshot()
+        random_start = random_state.get_state()
         try:
-            epoch_loss = _epoch(fun, theta, optimizer, epoch(), start[0], progress)
+            epoch_loss = _epoch(fun, theta, optimizer, epoch(), theta_start, progress)
         except KeyboardInterrupt:
-            theta[...] = start[0]
-            optimizer.restore(start[1])
-            random_state.set_state(start[2])
+            theta[...] = theta_start
+            optimizer.restore(optimizer_start)
+            random_state.set_state(random_start)
             raise
         if progress.update(theta, epoch_loss):
             score = "loss" if progress.validation_score is None else "validation score"
