@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits
 from sklearn_cae import ContractiveAutoencoder, _objective
 
 SEEDS = [0, 1, 2]
-COMMON = dict(n_components=100, contraction=0.1, max_iter=200)
+COMMON = dict(n_components=100, contraction=0.1, max_iter=200, tol=0.0)  # a fixed budget
 SETTINGS = [
     ("CAE", {}),
     ("CAE+H", dict(hessian_penalty=1.0, corruption_std=0.1)),

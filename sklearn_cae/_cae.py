@@ -5,7 +5,6 @@ The math lives in ``_objective.py``, the optimization drivers in
 import copy
 import functools
 import sys
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -116,8 +115,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         are clipped, larger ones are an error. The default (with logistic
         units) accepts data on any scale; on scikit-learn's shipped
         datasets no other activation/loss scored better by more
-        than about one cross-validation standard deviation
-        (``benchmarks/bench_defaults.py``).
+        than about one cross-validation standard deviation (see "Why
+        these defaults" in the user guide's "Choosing the parameters").
 
     tied_weights : bool, default=True
         If True the decoder uses the encoder's weights (``D = W``), as in
@@ -133,21 +132,23 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         minibatch's objective carries ``n_samples / batch_size`` times the
         weight decay of the objective on all rows.
 
-    max_iter : int, default=200
+    max_iter : int, default=1000
         Maximum number of L-BFGS iterations; for ``solver="adam"``, of
-        epochs (passes over the data), as in MLP. L-BFGS fits on real data
-        often use them all (a ``ConvergenceWarning`` says so); on
-        scikit-learn's shipped datasets, with the default activation and
-        loss, 1000 iterations also did, at 5x the time, and changed the
-        downstream score by less than its cross-validation spread
-        (``benchmarks/bench_defaults.py``).
+        epochs (passes over the data), as in MLP. A budget: training
+        normally ends by ``tol`` first. A fit that reaches it while the
+        objective still falls ends with a ``ConvergenceWarning`` that says
+        how fast it fell.
 
-    tol : float, default=1e-4
-        L-BFGS stops when the largest projected gradient component falls
-        below ``tol`` (scipy's ``gtol``). Adam stops when the epoch loss
-        (or the validation score, with ``early_stopping``) has not
-        improved by at least ``tol`` for ``n_iter_no_change`` consecutive
-        epochs, as MLP's.
+    tol : float, default=3e-4
+        Training stops, converged, when the objective (L-BFGS) or the epoch
+        loss (Adam), or the validation score with ``early_stopping``, has
+        not improved by at least ``tol`` for ``n_iter_no_change``
+        consecutive iterations (MLP's rule for its stochastic solvers).
+        L-BFGS also stops when the largest projected gradient component
+        falls below ``tol`` (scipy's ``gtol``). The default stops default
+        fits where further iterations no longer improved a downstream
+        classifier (see "Stopping" in the user guide's "Choosing
+        parameters").
 
     max_fun : int, default=15000
         Maximum number of objective evaluations (L-BFGS only).
@@ -217,9 +218,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         with ``random_state``). Only used if ``early_stopping=True``.
 
     n_iter_no_change : int, default=10
-        Number of consecutive iterations without a validation improvement
-        of at least ``tol`` after which training stops. Only used if
-        ``early_stopping=True``, or for ``solver="adam"``.
+        Number of consecutive iterations (Adam: epochs) without an
+        improvement of at least ``tol`` after which training stops.
 
     warm_start : bool, default=False
         If True, :meth:`fit` continues from the current parameters of a
@@ -387,8 +387,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         loss="squared_error",
         tied_weights=True,
         alpha=0.0,
-        max_iter=200,
-        tol=1e-4,
+        max_iter=1000,
+        tol=3e-4,
         max_fun=15000,
         working_memory=128,
         random_state=None,
@@ -796,9 +796,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         batch_size = min(_AUTO_BATCH_SIZE, n_samples)
         if self.batch_size != "auto":
             if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` larger than sample size. It is going to be clipped.",
-                    stacklevel=5,
+                _solvers.warn(
+                    "Got `batch_size` larger than sample size. It is going to be clipped."
                 )
             batch_size = min(self.batch_size, n_samples)
         # Adam's parameters and moments are in the data's dtype, as its
@@ -863,7 +862,6 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             # Adam's lines add no full pass over the data.
             details=details if self.solver == "lbfgs" else None,
             diagnose=fun.diagnose,
-            stop_on_loss=self.solver == "adam",
         )
 
     @staticmethod

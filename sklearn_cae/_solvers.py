@@ -16,17 +16,38 @@ driver's word for it), and :func:`warn_unless_converged` warns on every
 ending other than convergence, early stopping or an interrupt.
 """
 
+import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
+import joblib
 import numpy as np
 import scipy.optimize
+import sklearn
 from sklearn.exceptions import ConvergenceWarning
 
 #: ``Result.status`` values every driver shares (scipy's codes for L-BFGS-B);
 #: any other status is an abnormal ending.
 CONVERGED, BUDGET, STOPPED, INTERRUPTED = 0, 1, 99, -1
+
+
+# Where the frames of the libraries a fit runs through live: warn() skips them.
+_LIBRARIES = tuple(
+    str(Path(path).parent) + os.sep for path in (sklearn.__file__, joblib.__file__, __file__)
+)
+
+
+def warn(message, category=UserWarning):
+    """``warnings.warn`` pointed at the user's line: the first caller outside
+    this package, scikit-learn and joblib (so a fit through a Pipeline or
+    GridSearchCV names the line that started it)."""
+    frame, stacklevel = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARIES):
+        frame, stacklevel = frame.f_back, stacklevel + 1
+    warnings.warn(message, category, stacklevel=stacklevel)
 
 
 def check_finite(theta, J, when, diagnose=None):
@@ -57,9 +78,9 @@ class Progress:
         without early stopping.
     tol, n_iter_no_change : float, int
         Stop once ``n_iter_no_change`` consecutive scores did not improve
-        on the best by at least ``tol`` (MLP's rule). The score is the
-        validation score with early stopping, else minus the objective
-        if ``stop_on_loss`` (MLP's rule for its stochastic solvers).
+        on the best by at least ``tol`` (MLP's rule for its stochastic
+        solvers, here for every driver). The score is the validation score
+        with early stopping, else minus the objective.
     verbose : bool
         Print one line per iteration.
     details : callable or None
@@ -68,8 +89,6 @@ class Progress:
     diagnose : callable or None
         ``(theta, J) -> str``: what overflowed and what to do, for the
         error :func:`check_finite` raises.
-    stop_on_loss : bool
-        Without ``validation_score``, stall on the objective itself.
     """
 
     def __init__(
@@ -81,10 +100,8 @@ class Progress:
         verbose=False,
         details=None,
         diagnose=None,
-        stop_on_loss=False,
     ):
         self.validation_score = validation_score
-        self.stop_on_loss = stop_on_loss
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.verbose = verbose
@@ -126,27 +143,47 @@ class Progress:
             line += f", validation score {score:.8f}"
             if score > self.best_score:
                 self.best_theta, self.best_iteration = theta.copy(), self.n_iter
-        elif self.stop_on_loss:
-            score = -float(J)
         else:
-            score = None
-        if score is not None:
-            if score < self.best_score + self.tol:
-                self._no_improvement += 1
-            else:
-                self._no_improvement = 0
-            self.best_score = max(self.best_score, score)
+            score = -float(J)
+        if score < self.best_score + self.tol:
+            self._no_improvement += 1
+        else:
+            self._no_improvement = 0
+        self.best_score = max(self.best_score, score)
         if self.verbose:
             print(f"{line}, {self.elapsed:.2f} s")
         return self.stalled
 
+    def stall(self, iterations):
+        """``(status, message)`` of an ending because the score stalled:
+        CONVERGED on the objective, STOPPED (early stopping) on the
+        validation score. ``iterations`` names them ("epochs")."""
+        score = "objective" if self.validation_score is None else "validation score"
+        message = (
+            f"the {score} did not improve by at least tol={self.tol:g} "
+            f"for {self.n_iter_no_change} consecutive {iterations}"
+        )
+        return (CONVERGED if self.validation_score is None else STOPPED), message
+
+    def budget_advice(self, budget, unit):
+        """What a fit that used up ``budget`` ("max_iter=200 iterations")
+        reached and what to raise: how fast the objective still fell per
+        ``unit`` ("iteration", "epoch") over the last ones."""
+        curve, n = self.loss_curve, min(self.n_iter_no_change, self.n_iter - 1)
+        still = ""
+        if n > 0:
+            rate = (curve[-n - 1] - curve[-1]) / n
+            still = (
+                f" while the objective still fell by {rate:.2g} per {unit} over the last {n} "
+                f"(training stops once {self.n_iter_no_change} in a row improve it by less "
+                f"than tol={self.tol:g})"
+            )
+        return f"It reached {budget}{still}; increase {budget.split('=')[0]} to train longer."
+
     def summary(self, solver, result, loss, reconstruction):
         """The verbose line after a fit that ended with ``result``, returning
         parameters of objective ``loss`` and mean ``reconstruction`` loss."""
-        reason = result.message
-        if result.status == STOPPED:
-            reason = f"validation score not improved for {self.n_iter_no_change} iterations"
-        line = f"{solver} stopped after {result.n_iter} iterations ({reason}) "
+        line = f"{solver} stopped after {result.n_iter} iterations ({result.message}) "
         line += f"in {self.elapsed:.2f} s; returned parameters: "
         if self.best_theta is not None:
             line += f"iteration {self.best_iteration}, validation score {self.best_score:.8f}, "
@@ -195,8 +232,8 @@ def lbfgs(fun, theta0, progress, *, max_iter, max_fun, tol):
     """Full-batch L-BFGS-B (scipy) on ``fun``, one :meth:`Progress.update` per iteration.
 
     Stops when the largest projected gradient component is below ``tol``,
-    after ``max_iter`` iterations or ``max_fun`` evaluations, or when
-    ``progress`` says so (status 99, scipy's code for a callback's stop).
+    when ``progress`` says the objective (or the validation score) stalled,
+    or after ``max_iter`` iterations or ``max_fun`` evaluations.
     """
 
     def callback(intermediate_result):
@@ -212,19 +249,20 @@ def lbfgs(fun, theta0, progress, *, max_iter, max_fun, tol):
         options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
     )
     # result.fun may be a rejected line-search trial's: see returned().
-    advice = ""
-    if result.status == BUDGET:
-        reached = "max_iter" if result.nit >= max_iter else "max_fun"
-        number = {"max_iter": f"{max_iter} iterations", "max_fun": f"{max_fun} evaluations"}
-        advice = f"It reached {reached}={number[reached]}; increase {reached} to train longer."
-    elif result.status not in (CONVERGED, STOPPED):
+    status, message, advice = int(result.status), result.message, ""
+    if status == STOPPED:  # the callback's StopIteration: progress stalled
+        status, message = progress.stall("iterations")
+    elif status == BUDGET:
+        if result.nit >= max_iter:
+            advice = progress.budget_advice(f"max_iter={max_iter} iterations", "iteration")
+        else:
+            advice = progress.budget_advice(f"max_fun={max_fun} evaluations", "iteration")
+    elif status != CONVERGED:
         advice = (
             "The line search found no step that lowers the objective; the returned "
             "parameters are the last accepted iterate and loss_ is their objective."
         )
-    return Result(
-        result.x, float(result.fun), int(result.nit), int(result.status), result.message, advice
-    )
+    return Result(result.x, float(result.fun), int(result.nit), status, message, advice)
 
 
 class Adam:
@@ -308,7 +346,7 @@ def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
     ``theta0`` is updated in place, so it always holds the last iterate.
     After each epoch :meth:`Progress.update` gets the mean of the batches'
     objectives weighted by their rows (MLP's epoch loss); training stops
-    when it says so (CONVERGED when the loss stalled, STOPPED when the
+    when it says so (CONVERGED when the objective stalled, STOPPED when the
     validation score did) or after ``max_iter`` epochs (BUDGET). The
     Result's ``loss`` is the last epoch loss.
 
@@ -337,15 +375,9 @@ def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
             random_state.set_state(random_start)
             raise
         if progress.update(theta, epoch_loss):
-            score = "loss" if progress.validation_score is None else "validation score"
-            status = CONVERGED if score == "loss" else STOPPED
-            message = (
-                f"the {score} did not improve by at least tol for "
-                f"{progress.n_iter_no_change} consecutive epochs"
-            )
-            return Result(theta, epoch_loss, progress.n_iter, status, message)
+            return Result(theta, epoch_loss, progress.n_iter, *progress.stall("epochs"))
     message = f"maximum number of epochs (max_iter={max_iter}) reached"
-    advice = f"It reached max_iter={max_iter} epochs; increase max_iter to train longer."
+    advice = progress.budget_advice(f"max_iter={max_iter} epochs", "epoch")
     return Result(theta, epoch_loss, max_iter, BUDGET, message, advice)
 
 
@@ -377,7 +409,7 @@ def run(driver, fun, theta0, progress, **options):
     try:
         return driver(fun, theta0, progress, **options)
     except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.", stacklevel=2)
+        warn("Training interrupted by user.")
         theta = theta0 if progress.last_theta is None else progress.last_theta
         message = "Training interrupted by user."
         return Result(theta, np.nan, progress.n_iter, INTERRUPTED, message)
@@ -404,9 +436,8 @@ def warn_unless_converged(result, solver):
     scikit-learn's ``_check_optimize_result`` does for MLP)."""
     if result.status in (CONVERGED, STOPPED, INTERRUPTED):
         return
-    warnings.warn(
+    warn(
         f"{solver} stopped before converging after {result.n_iter} iterations "
         f"(status={result.status}: {result.message.rstrip(': ')}). {result.advice}",
         ConvergenceWarning,
-        stacklevel=3,
     )

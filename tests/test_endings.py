@@ -2,13 +2,16 @@
 non-converged ending, an error for non-finite values, and a consistent
 estimator after an interrupt or a failure."""
 
+import inspect
 import warnings
 
 import numpy as np
 import pytest
 from recorded_warnings import only_the_interrupt_warning
+from test_fit_options import _first_stop
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
 
 from sklearn_cae import ContractiveAutoencoder, _objective, _solvers
 
@@ -64,14 +67,36 @@ def test_early_stopping_loss_is_the_objective_of_the_best_iterate():
     assert model.loss_ == pytest.approx(_objective_at_fitted(model, X_train), rel=1e-12)
 
 
+def test_lbfgs_ends_converged_and_silent_when_the_objective_stalls(X, capsys):
+    model = ContractiveAutoencoder(4, random_state=0, verbose=1)
+    assert _fit(model, X) == []
+    # MLP's rule on minus the objective, as early stopping's on the validation score.
+    stop = _first_stop([-J for J in model.loss_curve_], model.tol, model.n_iter_no_change)
+    assert model.n_iter_ == stop < model.max_iter
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert "did not improve by at least tol=0.0003 for 10 consecutive iterations" in summary
+
+
 def test_budget_warning_says_what_was_reached_and_what_to_raise(X):
     (w,) = _fit(ContractiveAutoencoder(4, max_iter=3, random_state=0), X)
     message = str(w.message)
     assert "max_iter=3 iterations" in message and "increase max_iter" in message
+    fell = ContractiveAutoencoder(4, max_iter=3, random_state=0).fit(X).loss_curve_
+    assert f"still fell by {(fell[0] - fell[2]) / 2:.2g} per iteration over the last 2" in message
     assert "TOTAL NO. OF ITERATIONS REACHED LIMIT" in message  # scipy's message
     assert "scale" not in message  # the data is already in [0, 1]
     (w,) = _fit(ContractiveAutoencoder(4, max_fun=4, random_state=0), X)
     assert "max_fun=4 evaluations" in str(w.message)
+
+
+def test_convergence_warning_points_at_the_users_line(X):
+    model = ContractiveAutoencoder(4, max_iter=3, random_state=0)
+    for fit in (model.fit, make_pipeline(model).fit, model.fit_transform):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit(X)  # the line a warning must name
+        line = inspect.currentframe().f_lineno - 1
+        assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
 
 
 @pytest.mark.parametrize(

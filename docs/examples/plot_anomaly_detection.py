@@ -17,20 +17,16 @@ shows the CAE's scores of both groups and, right, the three lowest-scoring
 corrupted images.
 """
 
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from sklearn_cae import ContractiveAutoencoder
 
-warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed, small budget
 
 X = load_digits().data / 16.0
 X_train, X_clean = train_test_split(X, test_size=0.2, random_state=0)
@@ -43,7 +39,7 @@ for image in X_corrupted:
 X_corrupted = X_corrupted.reshape(-1, 64)
 
 cae = ContractiveAutoencoder(
-    n_components=32, activation="softplus", loss="cross_entropy", max_iter=200, random_state=0
+    n_components=32, activation="softplus", loss="cross_entropy", random_state=0
 ).fit(X_train)
 
 threshold = np.quantile(cae.score_samples(X_train), 0.05)

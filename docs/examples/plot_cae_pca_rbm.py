@@ -12,13 +12,11 @@ the RBM's) with a grid search before drawing conclusions on your data.
 """
 
 import time
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import BernoulliRBM
@@ -27,7 +25,6 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_cae import ContractiveAutoencoder
 
-warnings.simplefilter("ignore", ConvergenceWarning)  # fixed, small budgets
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
@@ -42,7 +39,6 @@ models = {
         activation="softplus",
         loss="cross_entropy",
         contraction=0.1,
-        max_iter=200,
         random_state=0,
     ),
 }

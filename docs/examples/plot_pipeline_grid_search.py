@@ -16,12 +16,9 @@ fits then run side by side, faster than with ``n_jobs=1`` (measured in
 :ref:`cost`).
 """
 
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -30,14 +27,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_cae import ContractiveAutoencoder
 
 # A small iteration budget keeps the example fast; L-BFGS says it stopped early.
-warnings.simplefilter("ignore", ConvergenceWarning)
 
 X, y = load_digits(return_X_y=True)
 X, y = X[:600] / 16.0, y[:600]  # pixels in [0, 1]
 
 pipe = make_pipeline(
     ContractiveAutoencoder(
-        n_components=32, activation="softplus", loss="cross_entropy", max_iter=100, random_state=0
+        n_components=32, activation="softplus", loss="cross_entropy", random_state=0
     ),
     StandardScaler(),
     LogisticRegression(max_iter=1000),
