@@ -8,10 +8,10 @@ import warnings
 import numpy as np
 import pytest
 from recorded_warnings import only_the_interrupt_warning
-from test_fit_options import _first_stop
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
+from test_fit_options import _first_stop
 
 from sklearn_cae import ContractiveAutoencoder, _objective, _solvers
 

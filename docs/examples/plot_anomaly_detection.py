@@ -27,7 +27,6 @@ from sklearn.model_selection import train_test_split
 
 from sklearn_cae import ContractiveAutoencoder
 
-
 X = load_digits().data / 16.0
 X_train, X_clean = train_test_split(X, test_size=0.2, random_state=0)
 

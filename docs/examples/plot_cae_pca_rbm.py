@@ -25,7 +25,6 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_cae import ContractiveAutoencoder
 
-
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)

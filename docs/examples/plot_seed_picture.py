@@ -19,7 +19,6 @@ import numpy as np
 from sklearn_cae import ContractiveAutoencoder
 from sklearn_cae.diagnostics import directional_sensitivity
 
-
 rng = np.random.RandomState(0)
 u1 = np.array([1.0, 1.0]) / np.sqrt(2)
 u2 = np.array([1.0, -1.0]) / np.sqrt(2)

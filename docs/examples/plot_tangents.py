@@ -17,7 +17,6 @@ import numpy as np
 
 from sklearn_cae import ContractiveAutoencoder
 
-
 rng = np.random.RandomState(0)
 angle = rng.uniform(0, 2 * np.pi, 500)
 radius = 1 + 0.03 * rng.randn(500)
