@@ -3,16 +3,17 @@
 On the nudged digits of scikit-learn's RBM example (pixels in [0, 1], a
 random subset, 20 % held out):
 
-1. grid-searches the CAE's ``contraction`` by cross-validation on the
+1. fits the seed lecture's picture first (what the penalty does): data
+   along ``u1`` with small noise along ``u2``, the codes' sensitivity to
+   each as ``contraction`` grows;
+2. grid-searches the CAE's ``contraction`` by cross-validation on the
    training part, in a Pipeline with a logistic regression;
-2. compares test macro-F1 and fit time of raw pixels, PCA, a
+3. compares test macro-F1 and fit time of raw pixels, PCA, a
    BernoulliRBM, a plain autoencoder (``contraction=0``) and the CAE;
-3. reports the diagnostics of Rifai et al. (2011) for a CAE, a plain
+4. reports the diagnostics of Rifai et al. (2011) for a CAE, a plain
    autoencoder and one with weight decay: mean ``||J(x)||_F``, fraction
-   of saturated units, the Jacobian's singular values;
-4. fits the seed lecture's picture: data along ``u1`` with small noise
-   along ``u2``, the codes' sensitivity to each as ``contraction`` grows;
-   and the PCA limit (a tied ``identity`` CAE spans PCA's subspace).
+   of saturated units, the Jacobian's singular values; and the PCA limit
+   (a tied ``identity`` CAE spans PCA's subspace).
 
 After each table a few sentences say what it shows. ``--plot DIR`` writes
 PNG figures (needs matplotlib); ``--data FILE`` runs the unsupervised part

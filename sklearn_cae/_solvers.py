@@ -154,21 +154,21 @@ class Progress:
             print(f"{line}, {self.elapsed:.2f} s")
         return self.stalled
 
-    def stall(self, iterations):
+    def stall(self, unit):
         """``(status, message)`` of an ending because the score stalled:
         CONVERGED on the objective, STOPPED (early stopping) on the
-        validation score. ``iterations`` names them ("epochs")."""
+        validation score. ``unit`` names an iteration ("epoch")."""
         score = "objective" if self.validation_score is None else "validation score"
         message = (
             f"the {score} did not improve by at least tol={self.tol:g} "
-            f"for {self.n_iter_no_change} consecutive {iterations}"
+            f"for {self.n_iter_no_change} consecutive {unit}s"
         )
         return (CONVERGED if self.validation_score is None else STOPPED), message
 
-    def budget_advice(self, budget, unit):
-        """What a fit that used up ``budget`` ("max_iter=200 iterations")
-        reached and what to raise: how fast the objective still fell per
-        ``unit`` ("iteration", "epoch") over the last ones."""
+    def budget_advice(self, parameter, budget, unit):
+        """What a fit that used up ``parameter``'s ``budget`` ("max_iter",
+        "200 iterations") reached and what to raise: how fast the objective
+        still fell per ``unit`` ("iteration", "epoch") over the last ones."""
         curve, n = self.loss_curve, min(self.n_iter_no_change, self.n_iter - 1)
         still = ""
         if n > 0:
@@ -178,7 +178,7 @@ class Progress:
                 f"(training stops once {self.n_iter_no_change} in a row improve it by less "
                 f"than tol={self.tol:g})"
             )
-        return f"It reached {budget}{still}; increase {budget.split('=')[0]} to train longer."
+        return f"It reached {parameter}={budget}{still}; increase {parameter} to train longer."
 
     def summary(self, solver, result, loss, reconstruction):
         """The verbose line after a fit that ended with ``result``, returning
@@ -251,12 +251,13 @@ def lbfgs(fun, theta0, progress, *, max_iter, max_fun, tol):
     # result.fun may be a rejected line-search trial's: see returned().
     status, message, advice = int(result.status), result.message, ""
     if status == STOPPED:  # the callback's StopIteration: progress stalled
-        status, message = progress.stall("iterations")
+        status, message = progress.stall("iteration")
     elif status == BUDGET:
         if result.nit >= max_iter:
-            advice = progress.budget_advice(f"max_iter={max_iter} iterations", "iteration")
+            budget = "max_iter", f"{max_iter} iterations"
         else:
-            advice = progress.budget_advice(f"max_fun={max_fun} evaluations", "iteration")
+            budget = "max_fun", f"{max_fun} evaluations"
+        advice = progress.budget_advice(*budget, "iteration")
     elif status != CONVERGED:
         advice = (
             "The line search found no step that lowers the objective; the returned "
@@ -375,9 +376,9 @@ def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
             random_state.set_state(random_start)
             raise
         if progress.update(theta, epoch_loss):
-            return Result(theta, epoch_loss, progress.n_iter, *progress.stall("epochs"))
+            return Result(theta, epoch_loss, progress.n_iter, *progress.stall("epoch"))
     message = f"maximum number of epochs (max_iter={max_iter}) reached"
-    advice = progress.budget_advice(f"max_iter={max_iter} epochs", "epoch")
+    advice = progress.budget_advice("max_iter", f"{max_iter} epochs", "epoch")
     return Result(theta, epoch_loss, max_iter, BUDGET, message, advice)
 
 
