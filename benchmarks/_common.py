@@ -171,7 +171,9 @@ def objective_setup(X, n_components, **params):
     arguments (but the workspace) as ``fit`` passes them."""
     cae = ContractiveAutoencoder(n_components, random_state=0, **params)
     n_threads = cae._n_threads(X)
-    theta = cae._initial_theta(X.shape[1], np.random.RandomState(0))
+    theta = _objective.initial_theta(
+        X.shape[1], n_components, cae.activation, cae.tied_weights, np.random.RandomState(0)
+    )
     fun = cae._make_objective(X, None, _objective.Workspace(n_threads))
     kwargs = {key: value for key, value in fun.keywords.items() if key not in ("X", "workspace")}
     return theta, kwargs, n_threads

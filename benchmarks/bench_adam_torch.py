@@ -32,13 +32,16 @@ from bench_solvers import MODEL, image_digits
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info
 
-from sklearn_cae import ContractiveAutoencoder
+from sklearn_cae import ContractiveAutoencoder, _objective
 
 
 def _torch_epochs(torch, X, batch_size, n_epochs, seed=0):
     """Seconds for ``n_epochs`` PyTorch Adam epochs of the same CAE."""
     dtype = torch.float32 if X.dtype == np.float32 else torch.float64
-    init = ContractiveAutoencoder(**MODEL)._initial_theta(X.shape[1], np.random.RandomState(seed))
+    cae = ContractiveAutoencoder(**MODEL)
+    init = _objective.initial_theta(
+        X.shape[1], cae.n_components, cae.activation, cae.tied_weights, np.random.RandomState(seed)
+    )
     k, n = MODEL["n_components"], X.shape[1]
     W = torch.tensor(init[: k * n].reshape(k, n), dtype=dtype, requires_grad=True)
     b = torch.zeros(k, dtype=dtype, requires_grad=True)

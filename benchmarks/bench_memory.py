@@ -39,7 +39,7 @@ def child(N, n, k, working_memory):
     before = rss_bytes()
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if working_memory == "full":
-        theta = cae._initial_theta(n, np.random.RandomState(0))
+        theta = _objective.initial_theta(n, k, "logistic", True, np.random.RandomState(0))
         kwargs = dict(activation="logistic", loss="squared_error", tied=True)
         _objective.loss_and_grad(
             theta, X, n_components=k, contraction=0.1, alpha=0.0, chunk_rows=N, **kwargs

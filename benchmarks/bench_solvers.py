@@ -212,7 +212,9 @@ def epoch_ratio(N, batch_sizes=(64, 128, 200, 256, 512), repeats=5):
     print("|---|---|---|---|---|")
     for batch_size in batch_sizes:
         cae = ContractiveAutoencoder(**MODEL, solver="adam", batch_size=batch_size, random_state=0)
-        theta = cae._initial_theta(784, np.random.RandomState(0))
+        theta = _objective.initial_theta(
+            784, cae.n_components, cae.activation, cae.tied_weights, np.random.RandomState(0)
+        )
         walls, cpus, evals, epochs = [], [], [], []
         for _ in range(repeats):
             with _objective.Workspace(cae._n_threads(X)) as ws:

@@ -23,8 +23,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _objective, _solvers
 from ._activations import ACTIVATIONS
+from ._settings import Settings
 
-_MAX_CHUNK_ROWS = 2048
 _AUTO_BATCH_SIZE = 256  # see the user guide, "Choosing a solver"
 _SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 #: Where the documentation is published; the HTML repr's "?" links to the
@@ -473,27 +473,18 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def _chunk_rows(self, X, n_threads=1, share=1.0):
         # Rows per chunk of _objective.loss_and_grad such that the temporaries
         # of n_threads chunks fit in share * working_memory, at most
-        # _MAX_CHUNK_ROWS, all chunks of about the same size and every thread
-        # getting as many. Per thread and row it allocates A, H, F1, dA, F2
-        # (k values each), Z (n), the cross-entropy's three buffers (n each)
-        # and its mask (n bools), one value of ones and a sparse X's
-        # densified row.
-        k, n = self.n_components, X.shape[1]
-        entropy = self.loss == "cross_entropy"
-        row_bytes = X.dtype.itemsize * (5 * k + (1 + 3 * entropy) * n + 1) + entropy * n
-        row_bytes = (row_bytes + _objective.densified_row_bytes(X)) * n_threads
-        rows = min(self._rows_in_working_memory(row_bytes, share), _MAX_CHUNK_ROWS)
+        # MAX_CHUNK_ROWS, all chunks of about the same size and every thread
+        # getting as many.
+        row_bytes = _objective.row_bytes("loss_and_grad", X, self.n_components, loss=self.loss)
+        rows = self._rows_in_working_memory(row_bytes * n_threads, share)
+        rows = min(rows, _objective.MAX_CHUNK_ROWS)
         n_chunks = max(1, -(-X.shape[0] // rows))  # one (empty) chunk of no rows
         n_chunks = -(-n_chunks // n_threads) * n_threads
         return max(1, -(-X.shape[0] // n_chunks))
 
     def _reconstruction_rows(self, X, share=1.0):
-        # Rows per chunk of _objective.mean_reconstruction_loss: per row, A
-        # and H (k values each) and Z (n), then the cross-entropy's X Z and
-        # clipped row (n each), and a sparse X's densified row.
-        n_row_arrays = 3 if self.loss == "cross_entropy" else 1
-        row_bytes = X.dtype.itemsize * (2 * self.n_components + n_row_arrays * X.shape[1])
-        row_bytes += _objective.densified_row_bytes(X)
+        # Rows per chunk of _objective.mean_reconstruction_loss.
+        row_bytes = _objective.row_bytes("reconstruction", X, self.n_components, loss=self.loss)
         return max(1, min(self._rows_in_working_memory(row_bytes, share), X.shape[0]))
 
     def _rows_in_working_memory(self, row_bytes, share=1.0):
@@ -519,6 +510,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         limit = _objective.BLAS.outside_threads()
         return max(1, min(limit, X.shape[0] // rows_per_thread))
 
+    def _settings(self):
+        """The parameters as the frozen value the modules below take."""
+        return Settings.from_params(self.get_params(deep=False))
+
     def _params(self, dtype=None):
         params = (
             self.components_,
@@ -527,15 +522,6 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             self.intercept_visible_,
         )
         return params if dtype is None else tuple(p.astype(dtype) for p in params)
-
-    def _initial_theta(self, n_features, random_state):
-        # Glorot-uniform, with scikit-learn MLP's factor for the logistic.
-        k = self.n_components
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        bound = np.sqrt(factor / (n_features + k))
-        W = random_state.uniform(-bound, bound, (k, n_features))
-        D = W if self.tied_weights else random_state.uniform(-bound, bound, (k, n_features))
-        return _objective.pack(W, np.zeros(k), D, np.zeros(n_features), self.tied_weights)
 
     def _warm_theta(self, incremental):
         fitted_k = self.components_.shape[0]
@@ -557,54 +543,63 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, W, b, D, c, self.activation, self.loss, rows
         )
 
-    def _make_objective(self, X, random_state, workspace=None, minibatch=False, gradient=True):
+    def _make_objective(
+        self, X, random_state, workspace=None, minibatch=False, gradient=True, settings=None
+    ):
         """The objective on the rows ``X``: ``theta -> (J, grad)`` (``grad``
         None without ``gradient``).
 
         The same for a ``minibatch`` as for all rows (its ``alpha`` term is
         divided by its own rows, as MLP's), except that it draws its own
-        CAE+H corruptions.
+        CAE+H corruptions. ``settings``: the call's :class:`Settings` (built
+        from the parameters when None).
         """
         # The threads this many rows get, so that a minibatch's result
         # depends on its rows alone, not on the data it was drawn from.
         n_threads = 1
         if workspace is not None:
             n_threads = min(workspace.n_threads, self._n_threads(X, minibatch))
-        if self.loss == "cross_entropy" and _dask_for(X) is None:
+        settings = self._settings() if settings is None else settings
+        if settings.loss == "cross_entropy" and _dask_for(X) is None:
             X = _objective.clip_unit_interval(X)  # a copy only if a value is outside
-        settings = dict(
-            n_components=self.n_components,
-            activation=self.activation,
-            loss=self.loss,
-            tied=self.tied_weights,
-            contraction=float(self.contraction),
+        kernel_args = dict(
+            n_components=settings.n_components,
+            activation=settings.activation,
+            loss=settings.loss,
+            tied=settings.tied,
+            contraction=settings.contraction,
             chunk_rows=self._chunk_rows(X, n_threads, self._objective_share()),
             gradient=gradient,
         )
-        alpha = float(self.alpha)
         if (dask_ := _dask_for(X)) is not None:
-            fun = dask_.Objective(X, alpha=alpha, **settings)
+            fun = dask_.Objective(X, alpha=settings.alpha, **kernel_args)
         else:
             fun = functools.partial(
-                _objective.loss_and_grad, X=X, alpha=alpha, workspace=workspace, **settings
+                _objective.loss_and_grad,
+                X=X,
+                alpha=settings.alpha,
+                workspace=workspace,
+                **kernel_args,
             )
-        if self.hessian_penalty == 0:
+        if settings.hessian_penalty == 0:
             return fun
         # Drawn once per call: every L-BFGS evaluation sees the same
         # corruptions, every Adam batch new ones.
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         if not minibatch:  # the corruptions of the objective loss_ reports
             self._corruption_seed = seed
-        row_bytes = _objective.hessian_row_bytes(X, self.n_components, self.activation)
+        row_bytes = _objective.row_bytes(
+            "hessian_penalty", X, settings.n_components, activation=settings.activation
+        )
         hessian_term = functools.partial(
             _objective.hessian_penalty_and_grad,
             X=X,
-            n_components=self.n_components,
-            activation=self.activation,
-            tied=self.tied_weights,
-            hessian_penalty=float(self.hessian_penalty),
-            n_corruptions=self.n_corruptions,
-            corruption_std=float(self.corruption_std),
+            n_components=settings.n_components,
+            activation=settings.activation,
+            tied=settings.tied,
+            hessian_penalty=settings.hessian_penalty,
+            n_corruptions=settings.n_corruptions,
+            corruption_std=settings.corruption_std,
             seed=seed,
             chunk_rows=self._rows_in_working_memory(row_bytes, 0.5),  # beside the objective
         )
@@ -711,6 +706,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "hessian_penalty > 0 is not supported for dask arrays: use "
                 "hessian_penalty=0, or fit on a numpy array."
             )
+        settings = self._settings()
         first_pass = not hasattr(self, "components_") or not (self.warm_start or incremental)
         X = self._validate_X(X, reset=first_pass)
         if incremental and not first_pass:  # later chunks in the model's dtype, as MLP's
@@ -725,7 +721,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         else:  # a copy: the estimator changes only once the pass succeeded
             random_state = copy.deepcopy(self._random_state)
         if first_pass:
-            theta = self._initial_theta(n_features, random_state)
+            theta = _objective.initial_theta(
+                n_features, settings.n_components, settings.activation, settings.tied, random_state
+            )
         else:
             theta = self._warm_theta(incremental)
         X_val = None
@@ -738,7 +736,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             # The objective on all rows: what L-BFGS minimises, and for both
             # solvers what loss_ reports at the returned parameters (for
             # Adam, which steps on minibatches, its value alone).
-            fun = self._make_objective(X, random_state, workspace, gradient=not adam)
+            fun = self._make_objective(
+                X, random_state, workspace, gradient=not adam, settings=settings
+            )
             fun = _solvers.LastEvaluation(fun)
             fun.diagnose = functools.partial(self._overflow_advice, X, fun)
             progress = self._progress(X, X_val, fun)
@@ -759,7 +759,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 if not incremental and self._may_overflow_float32(X):
                     J0 = fun(theta)[0]  # fail now, not after max_iter epochs
                     _solvers.check_finite(theta, J0, "before Adam starts", progress.diagnose)
-                result = self._adam(X, theta, random_state, workspace, progress, incremental)
+                result = self._adam(
+                    X, theta, random_state, workspace, progress, incremental, settings
+                )
             if incremental and result.status != _solvers.INTERRUPTED:
                 # MLP's epoch loss: no extra pass over the chunk.
                 theta, loss = result.theta, result.loss
@@ -790,7 +792,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             print(progress.summary(_SOLVER_NAMES[self.solver], result, loss, rec))
         return self
 
-    def _adam(self, X, theta, random_state, workspace, progress, incremental):
+    def _adam(self, X, theta, random_state, workspace, progress, incremental, settings):
         """Adam over the rows of ``X``: ``max_iter`` epochs, one for partial_fit."""
         n_samples = X.shape[0]
         batch_size = min(_AUTO_BATCH_SIZE, n_samples)
@@ -827,7 +829,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             epoch = functools.partial(_solvers.minibatches, n_samples, *batching)
 
         def fun(theta, rows):
-            return self._make_objective(rows_of(rows), random_state, workspace, True)(theta)
+            batch = rows_of(rows)
+            return self._make_objective(batch, random_state, workspace, True, settings=settings)(
+                theta
+            )
 
         result = _solvers.run(
             _solvers.adam,
@@ -883,7 +888,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         near 0): then the objective is checked before training."""
         if X.dtype != np.float32:
             return False
-        rows = min(X.shape[0], _MAX_CHUNK_ROWS)
+        rows = min(X.shape[0], _objective.MAX_CHUNK_ROWS)
         return 0.5 * self._largest(X) ** 2 * X.shape[1] * rows > np.finfo(np.float32).max
 
     def _overflow_advice(self, X, fun, theta, J):
@@ -1116,12 +1121,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"[1, {min(k, n)}]; got {n_directions!r}."
             )
         W, b, _, _ = self._params(X.dtype)
-        # Per row: the Jacobian and its SVD factors (p = min(k, n)), or before
-        # them three arrays of k values; and a sparse X's densified row.
-        p = min(k, n)
-        row_bytes = X.dtype.itemsize * (k * n + p * (k + n + 1) + 3 * k)
-        row_bytes += _objective.densified_row_bytes(X)
-        chunk_rows = self._rows_in_working_memory(row_bytes)
+        chunk_rows = self._rows_in_working_memory(_objective.row_bytes("tangents", X, k))
         return _objective.tangents(X, W, b, self.activation, n_directions, chunk_rows)
 
     def __sklearn_tags__(self):

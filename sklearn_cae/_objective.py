@@ -60,6 +60,18 @@ def pack(W, b, D, c, tied):
     return np.concatenate([np.asarray(p, dtype=np.float64) for p in parts])
 
 
+def initial_theta(n_features, n_components, activation, tied, random_state):
+    """The starting parameters, flat: Glorot-uniform weights (with
+    scikit-learn MLP's factor 2 for the logistic, 6 otherwise) drawn from
+    ``random_state`` (the encoder's, then the untied decoder's), zero biases."""
+    k = n_components
+    factor = 2.0 if activation == "logistic" else 6.0
+    bound = np.sqrt(factor / (n_features + k))
+    W = random_state.uniform(-bound, bound, (k, n_features))
+    D = W if tied else random_state.uniform(-bound, bound, (k, n_features))
+    return pack(W, np.zeros(k), D, np.zeros(n_features), tied)
+
+
 def _dense(X):
     return X.toarray() if sp.issparse(X) else X
 
@@ -123,12 +135,8 @@ def _row_chunks(X, chunk_rows, loss):
 
 def reconstruction_loss_sum(X, W, b, D, c, activation, loss, chunk_rows):
     """``sum_i rec_i``, float64, computed over row chunks (``X`` may be sparse;
-    for the cross-entropy, clipped to [0, 1]).
-
-    Per row, the temporaries are two arrays of ``k`` values (``A``, ``H``)
-    and one of ``n`` values (``Z``), for the cross-entropy a clipped copy of
-    the row and then ``X Z``, and the densified row when ``X`` is sparse.
-    """
+    for the cross-entropy, clipped to [0, 1]); its temporaries per row are
+    ``row_bytes("reconstruction", ...)``."""
     total = 0.0
     for _, chunk in _row_chunks(X, chunk_rows, loss):
         total += _reconstruction_sum(chunk, W, b, D, c, activation, loss)
@@ -395,8 +403,8 @@ def loss_and_grad_sums(
         weight gradients are summed over a thread's chunks in the data's
         dtype). Sparse rows are densified one chunk at a time.
     chunk_rows : int
-        Rows processed at once; bounds the temporaries to
-        ``O(chunk_rows * (n + k))`` per thread.
+        Rows processed at once; the temporaries are
+        ``row_bytes("loss_and_grad", ...)`` per row and thread.
     workspace : Workspace, default=None
         Buffers and threads to reuse across calls; None uses fresh buffers
         and one thread.
@@ -577,8 +585,8 @@ def hessian_penalty_and_grad(
     chunk_rows : int
         Rows processed at once, rounded down to a multiple of
         :data:`NOISE_BLOCK_ROWS` when it is at least one block; the
-        temporaries are :func:`hessian_row_bytes` per row, one corruption
-        at a time.
+        temporaries are ``row_bytes("hessian_penalty", ...)`` per row, one
+        corruption at a time.
 
     Returns
     -------
@@ -601,7 +609,7 @@ def hessian_penalty_and_grad(
     # Whole noise blocks per chunk when they fit (each block drawn once).
     B = NOISE_BLOCK_ROWS
     rows = min(N, chunk_rows // B * B if chunk_rows >= B else chunk_rows)
-    # The only temporaries proportional to the rows: see hessian_row_bytes.
+    # The only temporaries proportional to the rows: see row_bytes.
     n_buffers = 9 if curved else 6
     buffers = [np.empty((rows, k), dtype=dtype) for _ in range(n_buffers)]
     noise = np.empty((rows, n))
@@ -651,14 +659,47 @@ def hessian_penalty_and_grad(
     return P, grad.astype(np.float64, copy=False)
 
 
-def hessian_row_bytes(X, n_components, activation):
-    """Bytes per row of the temporaries of :func:`hessian_penalty_and_grad`:
-    nine ``(rows, k)`` arrays (six without curvature), the float64 noise,
-    its cast to ``X``'s dtype and the densified rows of a sparse ``X``."""
+#: The most rows a chunk of :func:`loss_and_grad_sums` holds, whatever the
+#: memory allows: its buffers stay cache-sized.
+MAX_CHUNK_ROWS = 2048
+
+
+def row_bytes(kernel, X, n_components, *, loss="squared_error", activation="logistic"):
+    """Bytes of temporaries per row of ``X`` that ``kernel`` allocates
+    (one thread's share), the densified rows of a sparse ``X`` included:
+    what a chunk budget divides the working memory by.
+
+    - ``"loss_and_grad"`` (:func:`loss_and_grad_sums`): ``A, H, F1, dA, F2``
+      (``k`` values each), ``Z`` (``n``), the cross-entropy's three buffers
+      (``n`` each) and its mask (``n`` bools), and one value of ones.
+    - ``"reconstruction"`` (:func:`reconstruction_loss_sum`,
+      :func:`reconstruction_losses`): ``A`` and ``H`` (``k`` each) and ``Z``
+      (``n``), then the cross-entropy's clipped row and ``X Z`` (``n`` each).
+    - ``"hessian_penalty"`` (:func:`hessian_penalty_and_grad`): nine arrays
+      of ``k`` values (six without curvature), the float64 noise and its
+      cast to ``X``'s dtype.
+    - ``"tangents"`` (:func:`tangents`): three arrays of ``k`` values and
+      the Jacobian (``k n``), then its SVD factors (``p (k + n + 1)``,
+      ``p = min(k, n)``), which numpy's ``linalg`` computes in float64: for
+      float32 rows, from a float64 copy of the Jacobian.
+    """
     k, n, itemsize = n_components, X.shape[1], X.dtype.itemsize
-    n_buffers = 6 if activation in ZERO_CURVATURE else 9
-    cast = 0 if itemsize == 8 else n * itemsize
-    return itemsize * n_buffers * k + 8 * n + cast + densified_row_bytes(X)
+    entropy = loss == "cross_entropy"
+    if kernel == "loss_and_grad":
+        per_row = itemsize * (5 * k + (1 + 3 * entropy) * n + 1) + entropy * n
+    elif kernel == "reconstruction":
+        per_row = itemsize * (2 * k + (3 if entropy else 1) * n)
+    elif kernel == "hessian_penalty":
+        n_buffers = 6 if activation in ZERO_CURVATURE else 9
+        cast = 0 if itemsize == 8 else n * itemsize
+        per_row = itemsize * n_buffers * k + 8 * n + cast
+    elif kernel == "tangents":
+        p = min(k, n)
+        cast = 0 if itemsize == 8 else 8 * k * n
+        per_row = itemsize * (k * n + 3 * k) + cast + 8 * p * (k + n + 1)
+    else:
+        raise ValueError(f"no kernel named {kernel!r}")
+    return per_row + densified_row_bytes(X)
 
 
 def densified_row_bytes(X):
@@ -678,10 +719,8 @@ def tangents(X, W, b, activation, n_directions, chunk_rows):
     The directions of input space the codes are most sensitive to: the
     tangent plane of the learned manifold at ``x_i``. Each direction's
     largest-magnitude entry is made positive, so the result is
-    deterministic. Per row of a chunk, the temporaries are the Jacobian
-    (``k n`` values) and its SVD factors (``p (k + n + 1)`` values,
-    ``p = min(k, n)``), or before them the densified row and three arrays
-    of ``k`` values.
+    deterministic. Its temporaries per row of a chunk are
+    ``row_bytes("tangents", ...)``.
 
     Returns
     -------

@@ -28,6 +28,13 @@ def _adam(**params):
     )
 
 
+def _start(cae, n_features):
+    """The parameters a first fit of ``cae`` on ``n_features`` columns starts from."""
+    return _objective.initial_theta(
+        n_features, cae.n_components, cae.activation, cae.tied_weights, np.random.RandomState(0)
+    )
+
+
 def _theta(cae):
     return _objective.pack(*cae._params(), cae.tied_weights)
 
@@ -40,7 +47,7 @@ def test_one_step_is_the_hand_computed_adam_update():
     X = _data(12, 5)
     params = dict(learning_rate_init=0.01, beta_1=0.8, beta_2=0.9, epsilon=1e-3)
     cae = _adam(n_components=3, batch_size=12, shuffle=False, max_iter=1, **params).fit(X)
-    theta0 = _adam(n_components=3)._initial_theta(5, np.random.RandomState(0))
+    theta0 = _start(_adam(n_components=3), 5)
     _, g = _objective_at(cae, X, theta0)
     m = (1 - 0.8) * g  # first moment after one step, from m = 0
     v = (1 - 0.9) * g**2  # second moment, from v = 0
@@ -107,7 +114,7 @@ def test_adam_lowers_the_objective_and_beats_raw_pixels_on_digits():
         learning_rate_init=0.01,
         max_iter=10,
     )
-    theta0 = cae._initial_theta(64, np.random.RandomState(0))
+    theta0 = _start(cae, 64)
     cae.fit(X_train)
     assert cae.loss_ < 0.7 * _objective_at(cae, X_train, theta0)[0]
     assert cae.loss_curve_[-1] < cae.loss_curve_[0]
@@ -144,7 +151,7 @@ def test_alpha_of_a_minibatch_does_not_depend_on_how_the_stream_is_cut():
         np.testing.assert_array_equal(streamed.intercept_hidden_, fitted.intercept_hidden_)
     # The minibatch objective is the full objective of those rows alone.
     cae = _adam(alpha=2.0, tied_weights=False)
-    theta = cae._initial_theta(8, np.random.RandomState(0))
+    theta = _start(cae, 8)
     J, g = cae._make_objective(X[:10], None, minibatch=True)(theta)
     J_rows, g_rows = cae._make_objective(X[:10], None)(theta)
     assert J == J_rows
@@ -364,7 +371,7 @@ def test_interrupt_in_the_first_epoch_keeps_the_starting_point(interrupt_at):
         model = _adam(batch_size=25, max_iter=50).fit(X)
     assert model.n_iter_ == 0 and model.loss_curve_ == []
     assert model._adam_state["t"] == 0 and not model._adam_state["m"].any()
-    theta0 = _adam()._initial_theta(8, np.random.RandomState(0))
+    theta0 = _start(_adam(), 8)
     np.testing.assert_array_equal(_theta(model), theta0)
     assert model.loss_ == pytest.approx(_objective_at(model, X, theta0)[0], rel=1e-12)
 
@@ -403,7 +410,7 @@ def test_two_steps_are_the_hand_computed_adam_updates():
     b1, b2, lr, eps = 0.8, 0.9, 0.01, 1e-3
     params = dict(learning_rate_init=lr, beta_1=b1, beta_2=b2, epsilon=eps)
     cae = _adam(n_components=3, batch_size=12, shuffle=False, max_iter=1, **params).fit(X)
-    theta = _adam(n_components=3)._initial_theta(5, np.random.RandomState(0))
+    theta = _start(_adam(n_components=3), 5)
     m = v = 0.0
     for t, rows in ((1, slice(0, 12)), (2, slice(12, 24))):
         _, g = _objective_at(cae, X[rows], theta)

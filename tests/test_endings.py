@@ -62,7 +62,9 @@ def test_early_stopping_loss_is_the_objective_of_the_best_iterate():
     assert model.n_iter_ < 200
     # The training part, split as fit does (after drawing the initial weights).
     random_state = np.random.RandomState(0)
-    model._initial_theta(X.shape[1], random_state)
+    _objective.initial_theta(
+        X.shape[1], model.n_components, model.activation, model.tied_weights, random_state
+    )
     X_train, _ = train_test_split(X, test_size=0.1, random_state=random_state)
     assert model.loss_ == pytest.approx(_objective_at_fitted(model, X_train), rel=1e-12)
 

@@ -51,7 +51,7 @@ def test_chunks_are_cache_sized_and_balanced(working_memory, n_threads):
     X = np.zeros((5000, 30), dtype=np.float32)
     cae = ContractiveAutoencoder(20, working_memory=working_memory)
     rows = cae._chunk_rows(X, n_threads)
-    assert rows <= 2048  # cache-sized
+    assert rows <= _objective.MAX_CHUNK_ROWS  # cache-sized
     n_chunks = -(-5000 // rows)
     assert n_chunks * rows - 5000 < n_chunks  # the last chunk is about as large
 
