@@ -14,6 +14,7 @@ import scipy.optimize
 from threadpoolctl import ThreadpoolController, threadpool_info
 
 from sklearn_cae import ContractiveAutoencoder, _objective
+from sklearn_cae._backends import inprocess
 
 
 def environment():
@@ -169,20 +170,19 @@ def seconds_per_evaluation(estimator, X, y=None):
 def objective_setup(X, n_components, **params):
     """``(theta, kwargs, n_threads)``: ``_objective.loss_and_grad``'s keyword
     arguments (but the workspace) as ``fit`` passes them."""
-    cae = ContractiveAutoencoder(n_components, random_state=0, **params)
-    n_threads = cae._n_threads(X)
+    settings = ContractiveAutoencoder(n_components, random_state=0, **params)._settings()
+    n_threads = inprocess.n_threads(X.shape[0])
     theta = _objective.initial_theta(
-        X.shape[1], n_components, cae.activation, cae.tied_weights, np.random.RandomState(0)
+        X.shape[1], n_components, settings.activation, settings.tied, np.random.RandomState(0)
     )
-    fun = cae._make_objective(X, None, _objective.Workspace(n_threads))
-    kwargs = {key: value for key, value in fun.keywords.items() if key not in ("X", "workspace")}
+    kwargs = dict(alpha=settings.alpha, **inprocess.kernel_args(X, settings, n_threads))
     return theta, kwargs, n_threads
 
 
 def objective_seconds(theta, X, n_threads, kwargs, inner):
     """Wall and process CPU seconds of one ``loss_and_grad`` evaluation, in
     a workspace as ``fit`` makes it (see :func:`timed`)."""
-    with _objective.Workspace(n_threads) as ws:
+    with inprocess.Workspace(n_threads) as ws:
         return timed(lambda: _objective.loss_and_grad(theta, X, workspace=ws, **kwargs), inner)
 
 

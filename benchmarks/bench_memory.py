@@ -31,6 +31,7 @@ def child(N, n, k, working_memory):
     from sklearn.exceptions import ConvergenceWarning
 
     from sklearn_cae import ContractiveAutoencoder, _objective
+    from sklearn_cae._backends import inprocess
 
     X = np.random.RandomState(0).random_sample((N, n))
     cae = ContractiveAutoencoder(k, max_iter=3, random_state=0)
@@ -49,7 +50,7 @@ def child(N, n, k, working_memory):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             cae.fit(X)
-        chunk = cae._chunk_rows(X, cae._n_threads(X))
+        chunk = inprocess.chunk_rows(X, cae._settings(), inprocess.n_threads(N))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
         "data_mib": X.nbytes / MiB,

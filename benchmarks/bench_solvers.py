@@ -39,7 +39,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_cae import ContractiveAutoencoder, _cae, _objective, _solvers
+from sklearn_cae import ContractiveAutoencoder, _objective, _solvers
+from sklearn_cae._backends import inprocess
 
 MODEL = dict(n_components=200, activation="softplus", loss="cross_entropy", contraction=0.1)
 
@@ -78,7 +79,7 @@ class Recorder:
     def fit(self, cae):
         original = _solvers.Progress.update
         paused = 0.0
-        objective = cae._make_objective(self.X, None)
+        objective = inprocess.full_objective(self.X, cae._settings())[0]
 
         def update(progress, theta, J):
             nonlocal paused
@@ -217,8 +218,8 @@ def epoch_ratio(N, batch_sizes=(64, 128, 200, 256, 512), repeats=5):
         )
         walls, cpus, evals, epochs = [], [], [], []
         for _ in range(repeats):
-            with _objective.Workspace(cae._n_threads(X)) as ws:
-                fun = cae._make_objective(X, None, ws)
+            with inprocess.Workspace(inprocess.n_threads(X.shape[0])) as ws:
+                fun = inprocess.full_objective(X, cae._settings(), ws)[0]
                 fun(theta)
                 settle()
                 t0, c0 = time.perf_counter(), time.process_time()
@@ -242,15 +243,15 @@ def epoch_ratio(N, batch_sizes=(64, 128, 200, 256, 512), repeats=5):
 def batch_threads(N, batch_sizes=(32, 64, 128, 256), repeats=5):
     """One epoch with minibatches on one thread against the default threads."""
     X, _ = image_digits(N)
-    default = _cae._MIN_BATCH_ROWS_PER_THREAD
-    print(f"N={N}, BLAS threads allowed: {_objective.BLAS.outside_threads()}\n")
+    default = inprocess.MIN_BATCH_ROWS_PER_THREAD
+    print(f"N={N}, BLAS threads allowed: {inprocess.BLAS.outside_threads()}\n")
     print("| batch_size | epoch, 1 thread (s) | epoch, default (s) | default / 1 thread |")
     print("|---|---|---|---|")
     for batch_size in batch_sizes:
         times = {1: [], default: []}
         for _ in range(repeats):
             for rows_per_thread in (N, default):  # N rows per thread: one thread
-                _cae._MIN_BATCH_ROWS_PER_THREAD = rows_per_thread
+                inprocess.MIN_BATCH_ROWS_PER_THREAD = rows_per_thread
                 cae = ContractiveAutoencoder(
                     **MODEL, solver="adam", batch_size=batch_size, random_state=0
                 )
@@ -258,7 +259,7 @@ def batch_threads(N, batch_sizes=(32, 64, 128, 256), repeats=5):
                 t0 = time.perf_counter()
                 cae.partial_fit(X)
                 times[1 if rows_per_thread == N else default].append(time.perf_counter() - t0)
-        _cae._MIN_BATCH_ROWS_PER_THREAD = default
+        inprocess.MIN_BATCH_ROWS_PER_THREAD = default
         one, ours = median(times[1]), median(times[default])
         print(f"| {batch_size} | {one:.2f} | {ours:.2f} | {ours / one:.2f} |", flush=True)
 

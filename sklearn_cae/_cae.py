@@ -1,6 +1,7 @@
 """ContractiveAutoencoder: parameters, validation and the public methods.
-The math lives in ``_objective.py``, the optimization drivers in
-``_solvers.py``."""
+The math lives in ``_objective.py``, the objective built on rows in this
+process in ``_backends/inprocess.py`` (on a dask cluster in ``_dask.py``),
+the optimization drivers in ``_solvers.py``."""
 
 import copy
 import functools
@@ -23,6 +24,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _objective, _solvers
 from ._activations import ACTIVATIONS
+from ._backends import inprocess
 from ._settings import Settings
 
 _AUTO_BATCH_SIZE = 256  # see the user guide, "Choosing a solver"
@@ -30,11 +32,6 @@ _SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 #: Where the documentation is published; the HTML repr's "?" links to the
 #: estimator's page under it, which docs/conf.py checks the build produces.
 DOCS_URL = "https://sklearn-cae.readthedocs.io/en/stable/"
-_MIN_ROWS_PER_THREAD = 256
-#: An Adam minibatch's (its threads follow its own rows): two threads take
-#: less time than one from 64-row batches on (benchmarks/README.md, "Threads
-#: of an Adam minibatch").
-_MIN_BATCH_ROWS_PER_THREAD = 32
 _UNIT_INTERVAL_ULPS = 4
 
 
@@ -470,46 +467,6 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "it was fitted on), or use loss='squared_error'."
             )
 
-    def _chunk_rows(self, X, n_threads=1, share=1.0):
-        # Rows per chunk of _objective.loss_and_grad such that the temporaries
-        # of n_threads chunks fit in share * working_memory, at most
-        # MAX_CHUNK_ROWS, all chunks of about the same size and every thread
-        # getting as many.
-        row_bytes = _objective.row_bytes("loss_and_grad", X, self.n_components, loss=self.loss)
-        rows = self._rows_in_working_memory(row_bytes * n_threads, share)
-        rows = min(rows, _objective.MAX_CHUNK_ROWS)
-        n_chunks = max(1, -(-X.shape[0] // rows))  # one (empty) chunk of no rows
-        n_chunks = -(-n_chunks // n_threads) * n_threads
-        return max(1, -(-X.shape[0] // n_chunks))
-
-    def _reconstruction_rows(self, X, share=1.0):
-        # Rows per chunk of _objective.mean_reconstruction_loss.
-        row_bytes = _objective.row_bytes("reconstruction", X, self.n_components, loss=self.loss)
-        return max(1, min(self._rows_in_working_memory(row_bytes, share), X.shape[0]))
-
-    def _rows_in_working_memory(self, row_bytes, share=1.0):
-        """How many rows of ``row_bytes`` temporaries fit in ``share`` of
-        working_memory (at least 1)."""
-        return max(1, int(share * self.working_memory * 2**20 // row_bytes))
-
-    def _objective_share(self):
-        """The share of working_memory for loss_and_grad's buffers, which a
-        fit keeps between evaluations: half when something runs beside them
-        (the CAE+H term, the validation score, the verbose reconstruction:
-        each gets the other half), else all of it."""
-        beside = self.hessian_penalty > 0 or self.early_stopping or self.verbose
-        return 0.5 if beside else 1.0
-
-    def _n_threads(self, X, minibatch=False):
-        # Threads for the objective on the rows X (an Adam minibatch's
-        # follow its own rows): as many as BLAS may use (so threadpoolctl
-        # and joblib's limits hold), when there are enough rows to share.
-        rows_per_thread = _MIN_BATCH_ROWS_PER_THREAD if minibatch else _MIN_ROWS_PER_THREAD
-        if X.shape[0] < 2 * rows_per_thread:
-            return 1
-        limit = _objective.BLAS.outside_threads()
-        return max(1, min(limit, X.shape[0] // rows_per_thread))
-
     def _settings(self):
         """The parameters as the frozen value the modules below take."""
         return Settings.from_params(self.get_params(deep=False))
@@ -535,81 +492,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             )
         return _objective.pack(*self._params(), self.tied_weights)
 
-    def _mean_reconstruction(self, X, theta):
-        params = _objective.unpack(theta, X.shape[1], self.n_components, self.tied_weights)
+    @staticmethod
+    def _mean_reconstruction(X, theta, settings):
+        params = _objective.unpack(theta, X.shape[1], settings.n_components, settings.tied)
         W, b, D, c = (p.astype(X.dtype) for p in params)
-        rows = self._reconstruction_rows(X, 0.5)  # beside the objective (_objective_share)
+        rows = inprocess.reconstruction_rows(X, settings, 0.5)  # beside the objective
         return (_dask_for(X) or _objective).mean_reconstruction_loss(
-            X, W, b, D, c, self.activation, self.loss, rows
+            X, W, b, D, c, settings.activation, settings.loss, rows
         )
-
-    def _make_objective(
-        self, X, random_state, workspace=None, minibatch=False, gradient=True, settings=None
-    ):
-        """The objective on the rows ``X``: ``theta -> (J, grad)`` (``grad``
-        None without ``gradient``).
-
-        The same for a ``minibatch`` as for all rows (its ``alpha`` term is
-        divided by its own rows, as MLP's), except that it draws its own
-        CAE+H corruptions. ``settings``: the call's :class:`Settings` (built
-        from the parameters when None).
-        """
-        # The threads this many rows get, so that a minibatch's result
-        # depends on its rows alone, not on the data it was drawn from.
-        n_threads = 1
-        if workspace is not None:
-            n_threads = min(workspace.n_threads, self._n_threads(X, minibatch))
-        settings = self._settings() if settings is None else settings
-        if settings.loss == "cross_entropy" and _dask_for(X) is None:
-            X = _objective.clip_unit_interval(X)  # a copy only if a value is outside
-        kernel_args = dict(
-            n_components=settings.n_components,
-            activation=settings.activation,
-            loss=settings.loss,
-            tied=settings.tied,
-            contraction=settings.contraction,
-            chunk_rows=self._chunk_rows(X, n_threads, self._objective_share()),
-            gradient=gradient,
-        )
-        if (dask_ := _dask_for(X)) is not None:
-            fun = dask_.Objective(X, alpha=settings.alpha, **kernel_args)
-        else:
-            fun = functools.partial(
-                _objective.loss_and_grad,
-                X=X,
-                alpha=settings.alpha,
-                workspace=workspace,
-                **kernel_args,
-            )
-        if settings.hessian_penalty == 0:
-            return fun
-        # Drawn once per call: every L-BFGS evaluation sees the same
-        # corruptions, every Adam batch new ones.
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
-        if not minibatch:  # the corruptions of the objective loss_ reports
-            self._corruption_seed = seed
-        row_bytes = _objective.row_bytes(
-            "hessian_penalty", X, settings.n_components, activation=settings.activation
-        )
-        hessian_term = functools.partial(
-            _objective.hessian_penalty_and_grad,
-            X=X,
-            n_components=settings.n_components,
-            activation=settings.activation,
-            tied=settings.tied,
-            hessian_penalty=settings.hessian_penalty,
-            n_corruptions=settings.n_corruptions,
-            corruption_std=settings.corruption_std,
-            seed=seed,
-            chunk_rows=self._rows_in_working_memory(row_bytes, 0.5),  # beside the objective
-        )
-
-        def fun_with_hessian_term(theta):
-            J, grad = fun(theta)
-            J_h, grad_h = hessian_term(theta)
-            return J + J_h, None if grad is None else grad + grad_h
-
-        return fun_with_hessian_term
 
     # ------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
@@ -732,16 +622,17 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X, X_val = split(X, test_size=self.validation_fraction, random_state=random_state)
         # Threads enough for the objective on all rows and for Adam's minibatches.
         adam = self.solver == "adam"
-        with _objective.Workspace(self._n_threads(X, minibatch=adam)) as workspace:
+        with inprocess.Workspace(inprocess.n_threads(X.shape[0], minibatch=adam)) as workspace:
             # The objective on all rows: what L-BFGS minimises, and for both
             # solvers what loss_ reports at the returned parameters (for
             # Adam, which steps on minibatches, its value alone).
-            fun = self._make_objective(
-                X, random_state, workspace, gradient=not adam, settings=settings
-            )
+            objective_args = (X, settings, workspace, random_state, not adam)
+            fun, seed = (dask_ or inprocess).full_objective(*objective_args)
+            if seed is not None:  # the corruptions of the objective loss_ reports
+                self._corruption_seed = seed
             fun = _solvers.LastEvaluation(fun)
-            fun.diagnose = functools.partial(self._overflow_advice, X, fun)
-            progress = self._progress(X, X_val, fun)
+            fun.diagnose = functools.partial(self._overflow_advice, X, fun, settings)
+            progress = self._progress(X, X_val, fun, settings)
             if not adam:
                 self._adam_state = None  # Adam's moments belong to other parameters
                 J0 = fun(theta)[0]
@@ -786,7 +677,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             self.validation_scores_ = progress.validation_scores
             self.best_validation_score_ = progress.best_score
         if self.verbose:
-            rec = self._mean_reconstruction(X, theta)
+            rec = self._mean_reconstruction(X, theta, settings)
             if incremental and result.status == _solvers.BUDGET:
                 result.message = "one partial_fit pass"
             print(progress.summary(_SOLVER_NAMES[self.solver], result, loss, rec))
@@ -828,11 +719,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             rows_of = X.__getitem__
             epoch = functools.partial(_solvers.minibatches, n_samples, *batching)
 
+        objective = inprocess.minibatch_objective(settings, workspace, random_state)
+
         def fun(theta, rows):
-            batch = rows_of(rows)
-            return self._make_objective(batch, random_state, workspace, True, settings=settings)(
-                theta
-            )
+            return objective(theta, rows_of(rows))
 
         result = _solvers.run(
             _solvers.adam,
@@ -847,17 +737,17 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self._adam_state = optimizer.state
         return result
 
-    def _progress(self, X, X_val, fun):
+    def _progress(self, X, X_val, fun, settings):
         """The per-iteration bookkeeping: loss curve, early stopping, verbose
         lines (for L-BFGS with details of ``fun``'s last evaluation)."""
 
         def details(theta, J):
-            rec = self._mean_reconstruction(X, theta)
+            rec = self._mean_reconstruction(X, theta, settings)
             max_grad = np.max(np.abs(fun.grad_at(theta)))
             return f", reconstruction {rec:.8f}, penalty {J - rec:.8f}, max|grad| {max_grad:.3e}"
 
         def validation_score(theta):
-            return -self._mean_reconstruction(X_val, theta)
+            return -self._mean_reconstruction(X_val, theta, settings)
 
         return _solvers.Progress(
             validation_score=None if X_val is None else validation_score,
@@ -891,12 +781,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         rows = min(X.shape[0], _objective.MAX_CHUNK_ROWS)
         return 0.5 * self._largest(X) ** 2 * X.shape[1] * rows > np.finfo(np.float32).max
 
-    def _overflow_advice(self, X, fun, theta, J):
+    def _overflow_advice(self, X, fun, settings, theta, J):
         """What overflowed, from the reconstruction at the last finite parameters."""
         if not np.all(np.isfinite(theta)):
             theta, J = fun.finite
         with np.errstate(over="ignore", invalid="ignore"):
-            rec = self._mean_reconstruction(X, theta)  # summed in float64
+            rec = self._mean_reconstruction(X, theta, settings)  # summed in float64
         largest = f"the largest |X| is {self._largest(X):.3g}"
         if not np.isfinite(rec):
             return (
@@ -1023,9 +913,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             return dask_.score_samples(self, X)
         self._check_unit_interval(X)
         W, b, D, c = self._params(X.dtype)
-        return -_objective.reconstruction_losses(
-            X, W, b, D, c, self.activation, self.loss, self._reconstruction_rows(X)
-        )
+        rows = inprocess.reconstruction_rows(X, self._settings())
+        return -_objective.reconstruction_losses(X, W, b, D, c, self.activation, self.loss, rows)
 
     def score(self, X, y=None):
         """Minus the mean per-sample reconstruction loss (higher is better).
@@ -1053,9 +942,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         X = self._validate_X(X, reset=False)
         self._check_unit_interval(X)
         W, b, D, c = self._params(X.dtype)
-        return -_objective.mean_reconstruction_loss(
-            X, W, b, D, c, self.activation, self.loss, self._reconstruction_rows(X)
-        )
+        rows = inprocess.reconstruction_rows(X, self._settings())
+        return -_objective.mean_reconstruction_loss(X, W, b, D, c, self.activation, self.loss, rows)
 
     def jacobian(self, X):
         """Per-sample Jacobian of the encoder, ``dh/dx = diag(f'(a)) W``.
@@ -1121,7 +1009,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"[1, {min(k, n)}]; got {n_directions!r}."
             )
         W, b, _, _ = self._params(X.dtype)
-        chunk_rows = self._rows_in_working_memory(_objective.row_bytes("tangents", X, k))
+        row_bytes = _objective.row_bytes("tangents", X, k)
+        chunk_rows = inprocess.rows_in_working_memory(self.working_memory, row_bytes)
         return _objective.tangents(X, W, b, self.activation, n_directions, chunk_rows)
 
     def __sklearn_tags__(self):

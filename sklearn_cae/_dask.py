@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
 from . import _objective, _solvers
+from ._backends import inprocess
 
 #: Partial sums added by one task of the reduction tree.
 FAN_IN = 8
@@ -162,6 +163,16 @@ class Objective:
         )
 
 
+def full_objective(X, settings, workspace=None, random_state=None, gradient=True):
+    """The objective on all the rows of the persisted dask array ``X``, as
+    ``inprocess.full_objective`` returns it: ``(Objective, None)`` (no
+    CAE+H term on dask, so no corruption seed). Its chunks follow the
+    in-process rule for ``workspace``'s threads."""
+    threads = inprocess.threads_in(workspace, X.shape[0])
+    args = inprocess.kernel_args(X, settings, threads, gradient)
+    return Objective(X, alpha=settings.alpha, **args), None
+
+
 def broadcast(value):
     """``value`` on every worker: scattered once by a distributed client,
     else one key of the local graph."""
@@ -234,7 +245,7 @@ def score(estimator, X):
     X = check_X(estimator, X, reset=False)
     check_unit_interval(estimator, X)
     W, b, D, c = estimator._params(X.dtype)
-    args = (estimator.activation, estimator.loss, estimator._chunk_rows(X))
+    args = (estimator.activation, estimator.loss, inprocess.chunk_rows(X, estimator._settings()))
     return -mean_reconstruction_loss(X, W, b, D, c, *args)
 
 
@@ -243,7 +254,8 @@ def score_samples(estimator, X):
     cross-entropy's range checked now (numpy's error), the scores lazy."""
     check_unit_interval(estimator, X)
     W, b, D, c = estimator._params(X.dtype)
-    args = (estimator.activation, estimator.loss, estimator._reconstruction_rows(X))
+    rows = inprocess.reconstruction_rows(X, estimator._settings())
+    args = (estimator.activation, estimator.loss, rows)
     losses = map_rows(_objective.reconstruction_losses, X, (W, b, D, c), *args, columns=[])
     return -losses
 

@@ -19,13 +19,9 @@ The parameters travel as one flat float64 vector ``theta`` (what L-BFGS
 sees): ``[W.ravel(), b, D.ravel() (untied only), c]``.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor, wait
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
-from threadpoolctl import threadpool_info, threadpool_limits
 
 from ._activations import ACTIVATIONS, ZERO_CURVATURE
 
@@ -176,122 +172,19 @@ def mean_reconstruction_loss(X, *args):
     return reconstruction_loss_sum(X, *args) / X.shape[0]
 
 
-def _blas_threads_now():
-    blas = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
-    return min(blas, default=1)
+class OneThread:
+    """The workspace of :func:`loss_and_grad_sums` when none is given (a
+    dask block's task, a single evaluation): one thread, fresh buffers.
+    A fit passes its own, with threads and reused buffers, from the
+    in-process backend."""
 
-
-class _BlasHold:
-    """Which workspace holds the process's BLAS libraries at one thread.
-
-    OpenBLAS's thread count is process-wide and threadpoolctl lets one
-    thread at a time change it, so concurrent fits share one limit: the
-    first workspace to need it takes it (``with threadpool_limits``, entered
-    and left in its fit's thread) and the others run under it; when the
-    holder leaves, the next evaluation of another fit takes it again. The
-    count a fit sees before entering is the one from outside every fit.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._holder = None
-        self._outside = None
-
-    def outside_threads(self):
-        """BLAS threads as the user (threadpoolctl, joblib) allows them,
-        whatever fits run at this moment."""
-        with self._lock:
-            return self._outside if self._holder is not None else _blas_threads_now()
-
-    def take(self, workspace):
-        """Limit BLAS to one thread for ``workspace`` unless another holds it;
-        returns the entered limiter, or None."""
-        with self._lock:
-            if self._holder is not None:
-                return None
-            self._outside = _blas_threads_now()
-            limiter = threadpool_limits(limits=1, user_api="blas").__enter__()
-            self._holder = workspace
-            return limiter
-
-    def release(self, limiter):
-        with self._lock:
-            self._holder = None
-            limiter.__exit__(None, None, None)
-
-
-BLAS = _BlasHold()
-
-
-class Workspace:
-    """Buffers, worker threads and BLAS settings reused across the
-    evaluations of one fit.
-
-    Create one per fit (``with Workspace(n) as ws:``) and pass it to
-    :func:`loss_and_grad`; never share it between concurrent fits. Inside
-    the block every BLAS library keeps one thread (shared with concurrent
-    fits, see :class:`_BlasHold`) and an evaluation deals its rows to
-    ``n_threads`` threads (the caller is one of them), each running its
-    share's matrix products and elementwise work on its own buffers, so both
-    kinds of work use every core. The split of rows between threads is
-    fixed, so results are reproducible for a given ``n_threads``.
-
-    One BLAS thread per worker also means no BLAS thread is ever idle:
-    OpenBLAS's idle threads spin for about 0.1 s after a multi-threaded
-    call, and on a 2-core machine that spinning took the second core from
-    the elementwise work between two-threaded products (and made
-    L-BFGS-B's own vector operations up to 18x slower under load).
-
-    Parameters
-    ----------
-    n_threads : int, default=1
-        Threads an evaluation uses.
-    """
-
-    def __init__(self, n_threads=1):
-        self.n_threads = n_threads
-        self._buffers = {}
-        self._executor = None
-        self._active = False
-        self._limiter = None
+    n_threads = 1
 
     def buffer(self, key, shape, dtype):
-        """An uninitialised array reused between calls with the same key."""
-        buf = self._buffers.get(key)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
-        return buf
+        return np.empty(shape, dtype=dtype)
 
     def map(self, fun, n_tasks):
-        """``[fun(0), ..., fun(n_tasks - 1)]``, on up to ``n_threads`` threads
-        (no task, an empty list: the rows of an empty block)."""
-        if self._active and self._limiter is None:
-            self._limiter = BLAS.take(self)
-        if n_tasks <= 1:
-            return [fun(0) for _ in range(n_tasks)]
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.n_threads - 1)
-        futures = [self._executor.submit(fun, task) for task in range(1, n_tasks)]
-        try:
-            first = fun(0)
-        finally:  # an interrupt must not leave tasks writing the buffers
-            wait(futures)
-        return [first] + [future.result() for future in futures]
-
-    def __enter__(self):
-        self._active = True
-        self._limiter = BLAS.take(self)
-        return self
-
-    def __exit__(self, *exc_info):
-        self._active = False
-        if self._executor is not None:
-            self._executor.shutdown()
-            self._executor = None
-        if self._limiter is not None:
-            BLAS.release(self._limiter)
-            self._limiter = None
-        self._buffers.clear()
+        return [fun(task) for task in range(n_tasks)]
 
 
 def loss_and_grad(theta, X, *, alpha, **settings):
@@ -406,8 +299,10 @@ def loss_and_grad_sums(
         Rows processed at once; the temporaries are
         ``row_bytes("loss_and_grad", ...)`` per row and thread.
     workspace : Workspace, default=None
-        Buffers and threads to reuse across calls; None uses fresh buffers
-        and one thread.
+        Buffers and threads to reuse across calls (``buffer(key, shape,
+        dtype)``, ``map(fun, n_tasks)``, ``n_threads``: see
+        ``_backends.inprocess.Workspace``); None uses fresh buffers and one
+        thread (:class:`OneThread`).
     gradient : bool, default=True
         False: the value alone (the same ``J_sum``, bitwise), from the
         forward pass: two of the five matrix products.
@@ -420,7 +315,7 @@ def loss_and_grad_sums(
     N, n = X.shape
     k = n_components
     dtype = X.dtype
-    ws = Workspace() if workspace is None else workspace
+    ws = OneThread() if workspace is None else workspace
     W, b, D, c = unpack(np.asarray(theta, dtype=dtype), n, k, tied)
     f, df, d2f = ACTIVATIONS[activation]
     curved = contraction != 0.0 and activation not in ZERO_CURVATURE

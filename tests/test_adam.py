@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
 from sklearn_cae import ContractiveAutoencoder, _objective
+from sklearn_cae._backends import inprocess
 from sklearn_cae.datasets import load_nudged_digits
 
 
@@ -40,7 +41,7 @@ def _theta(cae):
 
 
 def _objective_at(cae, X, theta):
-    return ContractiveAutoencoder(**cae.get_params())._make_objective(X, None)(theta)
+    return inprocess.full_objective(X, cae._settings())[0](theta)
 
 
 def test_one_step_is_the_hand_computed_adam_update():
@@ -152,8 +153,8 @@ def test_alpha_of_a_minibatch_does_not_depend_on_how_the_stream_is_cut():
     # The minibatch objective is the full objective of those rows alone.
     cae = _adam(alpha=2.0, tied_weights=False)
     theta = _start(cae, 8)
-    J, g = cae._make_objective(X[:10], None, minibatch=True)(theta)
-    J_rows, g_rows = cae._make_objective(X[:10], None)(theta)
+    J, g = inprocess.minibatch_objective(cae._settings())(theta, X[:10])
+    J_rows, g_rows = inprocess.full_objective(X[:10], cae._settings())[0](theta)
     assert J == J_rows
     np.testing.assert_array_equal(g, g_rows)
 
@@ -227,7 +228,7 @@ def test_sparse_input_gives_the_dense_model():
 
 
 def test_same_random_state_and_threads_is_bitwise_identical():
-    X = _data(1200)  # enough rows for every thread (see _n_threads)
+    X = _data(1200)  # enough rows for every thread (see inprocess.n_threads)
     params = dict(batch_size=600, max_iter=3, hessian_penalty=0.5, early_stopping=True)
     a, b = _adam(**params).fit(X), _adam(**params).fit(X)
     np.testing.assert_array_equal(a.components_, b.components_)
@@ -269,9 +270,8 @@ def test_hessian_penalty_is_part_of_each_batch_objective():
         seed=with_term._corruption_seed,
         chunk_rows=256,
     )
-    plain_J, _ = ContractiveAutoencoder(
-        **{**with_term.get_params(), "hessian_penalty": 0.0}
-    )._make_objective(X, None)(_theta(with_term))
+    plain = ContractiveAutoencoder(**{**with_term.get_params(), "hessian_penalty": 0.0})
+    plain_J, _ = _objective_at(plain, X, _theta(with_term))
     assert with_term.loss_ == pytest.approx(plain_J + term, rel=1e-12)
 
 

@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from test_fit_options import _first_stop
 
 from sklearn_cae import ContractiveAutoencoder, _objective, _solvers
+from sklearn_cae._backends import inprocess
 
 # L-BFGS-B ends this fit with status 2 (ABNORMAL) after 14 iterations.
 ABNORMAL = dict(activation="relu", contraction=0.7, n_components=12, max_iter=40, random_state=1)
@@ -26,7 +27,7 @@ def X():
 
 def _objective_at_fitted(model, X):
     theta = _objective.pack(*model._params(), model.tied_weights)
-    return model._make_objective(X, None)(theta)[0]
+    return inprocess.full_objective(X, model._settings())[0](theta)[0]
 
 
 def _fit(model, X):

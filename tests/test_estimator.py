@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_cae import ContractiveAutoencoder
 from sklearn_cae._activations import ACTIVATIONS
+from sklearn_cae._backends import inprocess
 
 
 @pytest.fixture
@@ -170,7 +171,7 @@ def test_sparse_input_gives_the_dense_model(X, fmt):
 def test_sparse_fit_never_densifies_the_whole_matrix(X, monkeypatch):
     X = sp.csr_matrix(np.where(X < 0.5, 0.0, X))
     model = ContractiveAutoencoder(n_components=4, max_iter=5, working_memory=1e-3)
-    rows = model._chunk_rows(X)
+    rows = inprocess.chunk_rows(X, model._settings())
     assert rows < X.shape[0]
     seen = []
     original = sp.csr_matrix.toarray

@@ -15,6 +15,7 @@ import pytest
 import scipy.sparse as sp
 
 from sklearn_cae import ContractiveAutoencoder, _objective
+from sklearn_cae._backends import inprocess
 
 MiB = 2**20
 SMALL, LARGE = 1, 3  # MiB
@@ -73,7 +74,9 @@ def _cae(**params):
 def test_fit_stays_within_working_memory(X, params, sparse):
     data = _sparse(X) if sparse else X
     cae = _cae(working_memory=LARGE, **params)
-    rows = cae._chunk_rows(data, cae._n_threads(data), cae._objective_share())
+    settings = cae._settings()
+    threads = inprocess.n_threads(data.shape[0])
+    rows = inprocess.chunk_rows(data, settings, threads, inprocess.objective_share(settings))
     assert rows < min(_objective.MAX_CHUNK_ROWS, N / 2)  # the chunking is what binds
     # Early stopping splits the data: its two parts are a copy of X.
     copied = X.nbytes if cae.early_stopping else 0
@@ -84,7 +87,7 @@ def test_fit_stays_within_working_memory(X, params, sparse):
 def test_score_stays_within_working_memory(X, loss, sparse):
     data = _sparse(X) if sparse else X
     cae = _cae(loss=loss, working_memory=LARGE).fit(X[:100])
-    assert cae._reconstruction_rows(data) < N  # more than one chunk
+    assert inprocess.reconstruction_rows(data, cae._settings()) < N  # more than one chunk
     _check_bound(lambda wm: cae.set_params(working_memory=wm).score(data))
 
 

@@ -10,6 +10,7 @@ from scipy.special import expit
 
 from sklearn_cae import _objective
 from sklearn_cae._activations import ACTIVATIONS
+from sklearn_cae._backends import inprocess
 
 ACTIVATION_NAMES = sorted(ACTIVATIONS)
 LOSSES = ["squared_error", "cross_entropy"]
@@ -251,7 +252,7 @@ def test_optimised_objective_matches_full_batch_reference(activation, loss, tied
     J_ref, g_ref = _full_batch_reference(theta, X, activation, loss, tied, 0.7, 0.3, k)
     kw = _kwargs(activation, loss, tied, 0.7, 0.3, n_components=k)
     for n_threads, chunk_rows, data in [(1, N, X), (2, 16, X), (3, 50, sp.csr_matrix(X))]:
-        with _objective.Workspace(n_threads) as ws:
+        with inprocess.Workspace(n_threads) as ws:
             for _ in range(2):  # the second call reuses the buffers
                 J, g = _objective.loss_and_grad(
                     theta, data, workspace=ws, **{**kw, "chunk_rows": chunk_rows}
@@ -309,7 +310,7 @@ def test_a_block_of_no_rows_adds_nothing(n_threads):
     X, theta = _problem(True)
     kwargs = _kwargs("logistic", "squared_error", True, contraction=0.3, alpha=0.0)
     kwargs.pop("alpha")
-    with _objective.Workspace(n_threads) as workspace:
+    with inprocess.Workspace(n_threads) as workspace:
         J, grad = _objective.loss_and_grad_sums(theta, X[:0], workspace=workspace, **kwargs)
     assert J == 0.0 and grad.shape == theta.shape and not grad.any()
     W, b, D, c = _objective.unpack(theta, 5, 4, True)
@@ -353,7 +354,7 @@ def test_the_value_alone_is_the_same_value(loss, tied, sparse, n_threads):
     X, theta = _problem(tied, n_samples=23)
     X = sp.csr_matrix(X) if sparse else X
     kwargs = _kwargs("softplus", loss, tied, contraction=0.4, alpha=0.6, chunk_rows=5)
-    with _objective.Workspace(n_threads) as workspace:
+    with inprocess.Workspace(n_threads) as workspace:
         J, grad = _objective.loss_and_grad(theta, X, workspace=workspace, **kwargs)
         value, none = _objective.loss_and_grad(
             theta, X, workspace=workspace, gradient=False, **kwargs

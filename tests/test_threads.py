@@ -12,6 +12,7 @@ from recorded_warnings import only_the_interrupt_warning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_cae import ContractiveAutoencoder, _objective
+from sklearn_cae._backends import inprocess
 
 # 600 rows: enough for two threads per evaluation (256 rows each at least).
 X = np.random.RandomState(0).rand(600, 10)
@@ -89,7 +90,7 @@ def test_a_fit_gives_the_same_model_with_the_same_settings_in_any_thread(
 def blas_in_tasks(monkeypatch):
     """Per thread name of a fit: the BLAS threads inside each task of its
     evaluations (where the work runs, after the workspace took its limit)."""
-    original = _objective.Workspace.map
+    original = inprocess.Workspace.map
     seen = {}
 
     def map(workspace, fun, n_tasks):
@@ -102,7 +103,7 @@ def blas_in_tasks(monkeypatch):
 
         return original(workspace, task, n_tasks)
 
-    monkeypatch.setattr(_objective.Workspace, "map", map)
+    monkeypatch.setattr(inprocess.Workspace, "map", map)
     return seen
 
 
@@ -178,9 +179,8 @@ def test_blas_limits_are_restored_however_a_fit_ends(
 
 
 def test_the_thread_count_respects_the_users_blas_limit():
-    cae = ContractiveAutoencoder()
     with threadpool_limits(limits=1, user_api="blas"):
-        assert cae._n_threads(X) == 1
+        assert inprocess.n_threads(X.shape[0]) == 1
     with threadpool_limits(limits=2, user_api="blas"):
-        assert cae._n_threads(X) == 2
-        assert cae._n_threads(X[:300]) == 1  # too few rows to share
+        assert inprocess.n_threads(X.shape[0]) == 2
+        assert inprocess.n_threads(300) == 1  # too few rows to share

@@ -1,0 +1,265 @@
+"""Rows that live in this process (numpy arrays, scipy.sparse matrices): how
+many threads and how many rows at once an evaluation uses, the workspace of
+buffers and threads it runs in, and the objective built on them from the
+kernels of ``_objective``.
+
+The builders take the frozen ``Settings`` of the call, never the estimator.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from .. import _objective
+
+#: Rows per thread before an evaluation on all rows splits them.
+MIN_ROWS_PER_THREAD = 256
+#: An Adam minibatch's (its threads follow its own rows): two threads take
+#: less time than one from 64-row batches on (benchmarks/README.md, "Threads
+#: of an Adam minibatch").
+MIN_BATCH_ROWS_PER_THREAD = 32
+
+
+# -------------------------------------------------------------------- threads
+def _blas_threads_now():
+    blas = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    return min(blas, default=1)
+
+
+class _BlasHold:
+    """Which workspace holds the process's BLAS libraries at one thread.
+
+    OpenBLAS's thread count is process-wide and threadpoolctl lets one
+    thread at a time change it, so concurrent fits share one limit: the
+    first workspace to need it takes it (``with threadpool_limits``, entered
+    and left in its fit's thread) and the others run under it; when the
+    holder leaves, the next evaluation of another fit takes it again. The
+    count a fit sees before entering is the one from outside every fit.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._holder = None
+        self._outside = None
+
+    def outside_threads(self):
+        """BLAS threads as the user (threadpoolctl, joblib) allows them,
+        whatever fits run at this moment."""
+        with self._lock:
+            return self._outside if self._holder is not None else _blas_threads_now()
+
+    def take(self, workspace):
+        """Limit BLAS to one thread for ``workspace`` unless another holds it;
+        returns the entered limiter, or None."""
+        with self._lock:
+            if self._holder is not None:
+                return None
+            self._outside = _blas_threads_now()
+            limiter = threadpool_limits(limits=1, user_api="blas").__enter__()
+            self._holder = workspace
+            return limiter
+
+    def release(self, limiter):
+        with self._lock:
+            self._holder = None
+            limiter.__exit__(None, None, None)
+
+
+BLAS = _BlasHold()
+
+
+class Workspace:
+    """Buffers, worker threads and BLAS settings reused across the
+    evaluations of one fit.
+
+    Create one per fit (``with Workspace(n) as ws:``) and pass it to
+    :func:`loss_and_grad`; never share it between concurrent fits. Inside
+    the block every BLAS library keeps one thread (shared with concurrent
+    fits, see :class:`_BlasHold`) and an evaluation deals its rows to
+    ``n_threads`` threads (the caller is one of them), each running its
+    share's matrix products and elementwise work on its own buffers, so both
+    kinds of work use every core. The split of rows between threads is
+    fixed, so results are reproducible for a given ``n_threads``.
+
+    One BLAS thread per worker also means no BLAS thread is ever idle:
+    OpenBLAS's idle threads spin for about 0.1 s after a multi-threaded
+    call, and on a 2-core machine that spinning took the second core from
+    the elementwise work between two-threaded products (and made
+    L-BFGS-B's own vector operations up to 18x slower under load).
+
+    Parameters
+    ----------
+    n_threads : int, default=1
+        Threads an evaluation uses.
+    """
+
+    def __init__(self, n_threads=1):
+        self.n_threads = n_threads
+        self._buffers = {}
+        self._executor = None
+        self._active = False
+        self._limiter = None
+
+    def buffer(self, key, shape, dtype):
+        """An uninitialised array reused between calls with the same key."""
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
+        return buf
+
+    def map(self, fun, n_tasks):
+        """``[fun(0), ..., fun(n_tasks - 1)]``, on up to ``n_threads`` threads
+        (no task, an empty list: the rows of an empty block)."""
+        if self._active and self._limiter is None:
+            self._limiter = BLAS.take(self)
+        if n_tasks <= 1:
+            return [fun(0) for _ in range(n_tasks)]
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.n_threads - 1)
+        futures = [self._executor.submit(fun, task) for task in range(1, n_tasks)]
+        try:
+            first = fun(0)
+        finally:  # an interrupt must not leave tasks writing the buffers
+            wait(futures)
+        return [first] + [future.result() for future in futures]
+
+    def __enter__(self):
+        self._active = True
+        self._limiter = BLAS.take(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        self._active = False
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
+        if self._limiter is not None:
+            BLAS.release(self._limiter)
+            self._limiter = None
+        self._buffers.clear()
+
+
+def n_threads(n_rows, minibatch=False):
+    """Threads for the objective on ``n_rows`` rows (an Adam minibatch's
+    follow its own rows): as many as BLAS may use (so threadpoolctl's and
+    joblib's limits hold), when there are enough rows to share."""
+    rows_per_thread = MIN_BATCH_ROWS_PER_THREAD if minibatch else MIN_ROWS_PER_THREAD
+    if n_rows < 2 * rows_per_thread:
+        return 1
+    return max(1, min(BLAS.outside_threads(), n_rows // rows_per_thread))
+
+
+def threads_in(workspace, n_rows, minibatch=False):
+    """Threads of an evaluation on ``n_rows`` rows in ``workspace`` (None: one)."""
+    return 1 if workspace is None else min(workspace.n_threads, n_threads(n_rows, minibatch))
+
+
+# --------------------------------------------------------------- chunk budget
+def rows_in_working_memory(working_memory, row_bytes, share=1.0):
+    """How many rows of ``row_bytes`` temporaries fit in ``share`` of
+    ``working_memory`` MiB (at least 1)."""
+    return max(1, int(share * working_memory * 2**20 // row_bytes))
+
+
+def objective_share(settings):
+    """The share of working_memory for the objective's buffers, which a fit
+    keeps between evaluations: half when something runs beside them (the
+    CAE+H term, the validation score, the verbose reconstruction: each gets
+    the other half), else all of it."""
+    beside = settings.hessian_penalty > 0 or settings.early_stopping or settings.verbose
+    return 0.5 if beside else 1.0
+
+
+def chunk_rows(X, settings, n_threads=1, share=1.0):
+    """Rows per chunk of ``_objective.loss_and_grad_sums`` such that the
+    temporaries of ``n_threads`` chunks fit in ``share`` of working_memory,
+    at most ``_objective.MAX_CHUNK_ROWS``, all chunks of about the same size
+    and every thread getting as many."""
+    row_bytes = _objective.row_bytes("loss_and_grad", X, settings.n_components, loss=settings.loss)
+    rows = rows_in_working_memory(settings.working_memory, row_bytes * n_threads, share)
+    rows = min(rows, _objective.MAX_CHUNK_ROWS)
+    n_chunks = max(1, -(-X.shape[0] // rows))  # one (empty) chunk of no rows
+    n_chunks = -(-n_chunks // n_threads) * n_threads
+    return max(1, -(-X.shape[0] // n_chunks))
+
+
+def reconstruction_rows(X, settings, share=1.0):
+    """Rows per chunk of the reconstruction sums and losses of ``X``."""
+    row_bytes = _objective.row_bytes("reconstruction", X, settings.n_components, loss=settings.loss)
+    rows = rows_in_working_memory(settings.working_memory, row_bytes, share)
+    return max(1, min(rows, X.shape[0]))
+
+
+# ------------------------------------------------------------------ objective
+def kernel_args(X, settings, n_threads, gradient=True):
+    """The keyword arguments of ``_objective.loss_and_grad_sums`` for the
+    rows ``X`` shared by ``n_threads`` threads."""
+    return dict(
+        n_components=settings.n_components,
+        activation=settings.activation,
+        loss=settings.loss,
+        tied=settings.tied,
+        contraction=settings.contraction,
+        chunk_rows=chunk_rows(X, settings, n_threads, objective_share(settings)),
+        gradient=gradient,
+    )
+
+
+def full_objective(X, settings, workspace=None, random_state=None, gradient=True):
+    """The objective on all the rows ``X``: ``(fun, seed)``, ``fun`` being
+    ``theta -> (J, grad)`` (``grad`` None without ``gradient``): what L-BFGS
+    minimises and ``loss_`` reports. With ``hessian_penalty``, its CAE+H
+    corruptions are drawn once, from ``seed`` (drawn from ``random_state``),
+    so every evaluation sees the same; else ``seed`` is None. Without a
+    ``workspace``, one thread and fresh buffers."""
+    threads = threads_in(workspace, X.shape[0])
+    return _objective_on(X, settings, workspace, threads, random_state, gradient)
+
+
+def minibatch_objective(settings, workspace=None, random_state=None):
+    """``fun(theta, X) -> (J, grad)``: the objective of an Adam minibatch, the
+    rows ``X``, as :func:`full_objective` on them (its ``alpha`` term divided
+    by its own rows, as MLP's), on the threads its own rows get (so its
+    result depends on its rows alone), with CAE+H corruptions of its own."""
+
+    def fun(theta, X):
+        threads = threads_in(workspace, X.shape[0], minibatch=True)
+        return _objective_on(X, settings, workspace, threads, random_state)[0](theta)
+
+    return fun
+
+
+def _objective_on(X, settings, workspace, threads, random_state, gradient=True):
+    if settings.loss == "cross_entropy":
+        X = _objective.clip_unit_interval(X)  # a copy only if a value is outside
+    args = kernel_args(X, settings, threads, gradient)
+
+    def fun(theta):  # looked up at each call: tests patch _objective.loss_and_grad
+        return _objective.loss_and_grad(theta, X, alpha=settings.alpha, workspace=workspace, **args)
+
+    if settings.hessian_penalty == 0:
+        return fun, None
+    seed = int(random_state.randint(np.iinfo(np.int32).max))
+    row_bytes = _objective.row_bytes(
+        "hessian_penalty", X, settings.n_components, activation=settings.activation
+    )
+    hessian_args = dict(
+        n_components=settings.n_components,
+        activation=settings.activation,
+        tied=settings.tied,
+        hessian_penalty=settings.hessian_penalty,
+        n_corruptions=settings.n_corruptions,
+        corruption_std=settings.corruption_std,
+        seed=seed,
+        # beside the objective
+        chunk_rows=rows_in_working_memory(settings.working_memory, row_bytes, 0.5),
+    )
+
+    def fun_with_hessian_term(theta):
+        J, grad = fun(theta)
+        J_h, grad_h = _objective.hessian_penalty_and_grad(theta, X, **hessian_args)
+        return J + J_h, None if grad is None else grad + grad_h
+
+    return fun_with_hessian_term, seed
