@@ -31,7 +31,8 @@ from _common import data, environment, median
 from distributed import Client, LocalCluster
 from threadpoolctl import threadpool_limits
 
-from sklearn_cae import ContractiveAutoencoder, _dask, _objective
+from sklearn_cae import ContractiveAutoencoder, _objective
+from sklearn_cae._backends import dask as dask_backend
 
 BANDWIDTH = 1.25e9  # bytes/s: a 10 Gbit/s link per worker
 LATENCY = 1e-3  # s per transfer round (a data-centre round trip, with dask's messaging)
@@ -116,12 +117,12 @@ def fixed_costs(client, repeats):
     }
     for n_blocks in (2, 8, 32):
         dX = da.from_array(X, chunks=(1000 // n_blocks, -1)).persist()
-        fun = _dask.Objective(dX, alpha=0.0, **settings)
+        fun = dask_backend.Objective(dX, alpha=0.0, **settings)
         rows[f"cluster, {n_blocks} blocks"] = evaluation_seconds(fun, theta, repeats)
     scatter = {}
     for size in (10**4, 10**5, 10**6):
         vector = np.ones(size)
-        scatter[size] = evaluation_seconds(lambda v: _dask.broadcast(v), vector, repeats)
+        scatter[size] = evaluation_seconds(lambda v: dask_backend.broadcast(v), vector, repeats)
     return rows, scatter
 
 
@@ -166,10 +167,10 @@ def on_paper(seconds_per_row, per_block, lbfgs_s, N=10**8, n=784, k=1000):
         # spread with a branching factor of 2 (three holders per round).
         rounds = int(np.ceil(np.log(P) / np.log(3)))
         broadcast = rounds * (2 * vector_bytes / BANDWIDTH + LATENCY)
-        levels = int(np.ceil(np.log(P) / np.log(_dask.FAN_IN)))
-        reduce = levels * (_dask.FAN_IN * vector_bytes / BANDWIDTH + LATENCY)
+        levels = int(np.ceil(np.log(P) / np.log(dask_backend.FAN_IN)))
+        reduce = levels * (dask_backend.FAN_IN * vector_bytes / BANDWIDTH + LATENCY)
         reduce += vector_bytes / BANDWIDTH  # the total to the client
-        tasks = P + sum(-(-P // _dask.FAN_IN**i) for i in range(1, levels + 1))
+        tasks = P + sum(-(-P // dask_backend.FAN_IN**i) for i in range(1, levels + 1))
         scheduler = tasks * per_block
         total = compute + broadcast + reduce + scheduler + lbfgs_s
         lines.append((P, compute, broadcast, reduce, scheduler, lbfgs_s, total))
@@ -247,7 +248,7 @@ def main():
         print(f"| {P} | " + " | ".join(f"{s:.2f}" for s in seconds) + " |")
     # compute N t / P falls, the scheduler's ~P * FAN_IN / (FAN_IN - 1) tasks
     # grow: their sum is smallest where they are equal.
-    tasks_per_worker = _dask.FAN_IN / (_dask.FAN_IN - 1)
+    tasks_per_worker = dask_backend.FAN_IN / (dask_backend.FAN_IN - 1)
     best = np.sqrt(10**8 * seconds_per_row / (per_block * tasks_per_worker))
     print(f"\nstops scaling near {best:.0f} workers (compute = scheduler time)")
 

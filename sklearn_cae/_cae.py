@@ -1,30 +1,28 @@
 """ContractiveAutoencoder: parameters, validation and the public methods.
-The math lives in ``_objective.py``, the objective built on rows in this
-process in ``_backends/inprocess.py`` (on a dask cluster in ``_dask.py``),
-the optimization drivers in ``_solvers.py``."""
+Each public method picks the backend of its rows once (``_backends.pick``:
+in this process, or on a dask cluster), whose functions build the
+objective and the sums from the kernels of ``_objective.py``; the
+optimization drivers are in ``_solvers.py``."""
 
 import copy
 import functools
-import sys
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
 )
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _objective, _solvers
 from ._activations import ACTIVATIONS
-from ._backends import inprocess
+from ._backends import inprocess, pick
 from ._settings import Settings
 
 _AUTO_BATCH_SIZE = 256  # see the user guide, "Choosing a solver"
@@ -33,17 +31,6 @@ _SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 #: estimator's page under it, which docs/conf.py checks the build produces.
 DOCS_URL = "https://sklearn-cae.readthedocs.io/en/stable/"
 _UNIT_INTERVAL_ULPS = 4
-
-
-def _dask_for(X):
-    """The module ``_dask`` if ``X`` is a dask collection (its rows live on
-    a cluster), else None. Never imports dask: without it nothing is one."""
-    dask = sys.modules.get("dask")
-    if dask is None or not dask.is_dask_collection(X):
-        return None
-    from . import _dask
-
-    return _dask
 
 
 def _all_or_nothing(fit):
@@ -433,31 +420,14 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.shuffle = shuffle
 
     # ------------------------------------------------------------------ glue
-    def _validate_X(self, X, *, reset):
-        if (dask_ := _dask_for(X)) is not None:
-            return dask_.check_X(self, X, reset=reset)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=[np.float64, np.float32],
-            reset=reset,
-        )
-        if sp.issparse(X):
-            X = X.tocsr()  # row chunks
-        return X
-
-    def _check_unit_interval(self, X):
+    def _check_unit_interval(self, backend, X):
         """With ``loss="cross_entropy"``, raise unless ``X`` is in [0, 1] up to
         rounding: values within ``_UNIT_INTERVAL_ULPS`` machine epsilons of
         it (MinMaxScaler's output overshoots 1 by up to two) are accepted,
         and clipped for the loss (``_objective.clip_unit_interval``)."""
-        if self.loss != "cross_entropy":
+        if self.loss != "cross_entropy" or (extremes := backend.extremes(X)) is None:
             return
-        values = X.data if sp.issparse(X) else X
-        if not values.size:
-            return
-        low, high = values.min(), values.max()
+        low, high = extremes
         slack = _UNIT_INTERVAL_ULPS * np.finfo(X.dtype).eps
         if low < -slack or high > 1 + slack:
             raise ValueError(
@@ -493,13 +463,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return _objective.pack(*self._params(), self.tied_weights)
 
     @staticmethod
-    def _mean_reconstruction(X, theta, settings):
+    def _mean_reconstruction(backend, X, theta, settings):
+        """Beside the objective during a fit: on half of working_memory."""
         params = _objective.unpack(theta, X.shape[1], settings.n_components, settings.tied)
-        W, b, D, c = (p.astype(X.dtype) for p in params)
-        rows = inprocess.reconstruction_rows(X, settings, 0.5)  # beside the objective
-        return (_dask_for(X) or _objective).mean_reconstruction_loss(
-            X, W, b, D, c, settings.activation, settings.loss, rows
-        )
+        params = tuple(p.astype(X.dtype) for p in params)
+        return backend.mean_reconstruction(X, params, settings, 0.5)
 
     # ------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
@@ -591,20 +559,15 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental):
-        if self.hessian_penalty > 0 and _dask_for(X) is not None:
-            raise ValueError(
-                "hessian_penalty > 0 is not supported for dask arrays: use "
-                "hessian_penalty=0, or fit on a numpy array."
-            )
+        backend = pick(X)
         settings = self._settings()
+        backend.check_settings(settings)
         first_pass = not hasattr(self, "components_") or not (self.warm_start or incremental)
-        X = self._validate_X(X, reset=first_pass)
+        X = backend.validate(self, X, reset=first_pass)
         if incremental and not first_pass:  # later chunks in the model's dtype, as MLP's
             X = X.astype(self.components_.dtype, copy=False)
-        if (dask_ := _dask_for(X)) is not None:
-            X = dask_.persist_checked(self, X)  # the rows stay on the workers
-        else:
-            self._check_unit_interval(X)
+        X = backend.hold(X)  # on a cluster, the rows stay on the workers
+        self._check_unit_interval(backend, X)
         n_features = X.shape[1]
         if first_pass or not incremental:
             random_state = check_random_state(self.random_state)
@@ -618,21 +581,19 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             theta = self._warm_theta(incremental)
         X_val = None
         if self.early_stopping and not incremental:
-            split = train_test_split if dask_ is None else dask_.train_test_split
-            X, X_val = split(X, test_size=self.validation_fraction, random_state=random_state)
-        # Threads enough for the objective on all rows and for Adam's minibatches.
+            X, X_val = backend.split(X, self.validation_fraction, random_state)
         adam = self.solver == "adam"
-        with inprocess.Workspace(inprocess.n_threads(X.shape[0], minibatch=adam)) as workspace:
+        with backend.workspace(X, minibatch=adam) as workspace:
             # The objective on all rows: what L-BFGS minimises, and for both
             # solvers what loss_ reports at the returned parameters (for
             # Adam, which steps on minibatches, its value alone).
             objective_args = (X, settings, workspace, random_state, not adam)
-            fun, seed = (dask_ or inprocess).full_objective(*objective_args)
+            fun, seed = backend.full_objective(*objective_args)
             if seed is not None:  # the corruptions of the objective loss_ reports
                 self._corruption_seed = seed
             fun = _solvers.LastEvaluation(fun)
-            fun.diagnose = functools.partial(self._overflow_advice, X, fun, settings)
-            progress = self._progress(X, X_val, fun, settings)
+            fun.diagnose = functools.partial(self._overflow_advice, backend, X, fun, settings)
+            progress = self._progress(backend, X, X_val, fun, settings)
             if not adam:
                 self._adam_state = None  # Adam's moments belong to other parameters
                 J0 = fun(theta)[0]
@@ -647,11 +608,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     tol=self.tol,
                 )
             else:
-                if not incremental and self._may_overflow_float32(X):
+                if not incremental and self._may_overflow_float32(backend, X):
                     J0 = fun(theta)[0]  # fail now, not after max_iter epochs
                     _solvers.check_finite(theta, J0, "before Adam starts", progress.diagnose)
                 result = self._adam(
-                    X, theta, random_state, workspace, progress, incremental, settings
+                    backend, X, theta, random_state, workspace, progress, incremental, settings
                 )
             if incremental and result.status != _solvers.INTERRUPTED:
                 # MLP's epoch loss: no extra pass over the chunk.
@@ -677,13 +638,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             self.validation_scores_ = progress.validation_scores
             self.best_validation_score_ = progress.best_score
         if self.verbose:
-            rec = self._mean_reconstruction(X, theta, settings)
+            rec = self._mean_reconstruction(backend, X, theta, settings)
             if incremental and result.status == _solvers.BUDGET:
                 result.message = "one partial_fit pass"
             print(progress.summary(_SOLVER_NAMES[self.solver], result, loss, rec))
         return self
 
-    def _adam(self, X, theta, random_state, workspace, progress, incremental, settings):
+    def _adam(self, backend, X, theta, random_state, workspace, progress, incremental, settings):
         """Adam over the rows of ``X``: ``max_iter`` epochs, one for partial_fit."""
         n_samples = X.shape[0]
         batch_size = min(_AUTO_BATCH_SIZE, n_samples)
@@ -711,19 +672,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             state=state,
         )
 
-        batching = (batch_size, self.shuffle, random_state)
-        if (dask_ := _dask_for(X)) is not None:  # one block in memory at a time
-            stream = dask_.BlockStream(X, *batching)
-            rows_of, epoch = stream.rows, stream.epoch
-        else:
-            rows_of = X.__getitem__
-            epoch = functools.partial(_solvers.minibatches, n_samples, *batching)
-
-        objective = inprocess.minibatch_objective(settings, workspace, random_state)
-
-        def fun(theta, rows):
-            return objective(theta, rows_of(rows))
-
+        fun, epoch = backend.minibatch_objective(
+            X, settings, workspace, random_state, batch_size, self.shuffle
+        )
         result = _solvers.run(
             _solvers.adam,
             fun,
@@ -737,17 +688,17 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self._adam_state = optimizer.state
         return result
 
-    def _progress(self, X, X_val, fun, settings):
+    def _progress(self, backend, X, X_val, fun, settings):
         """The per-iteration bookkeeping: loss curve, early stopping, verbose
         lines (for L-BFGS with details of ``fun``'s last evaluation)."""
 
         def details(theta, J):
-            rec = self._mean_reconstruction(X, theta, settings)
+            rec = self._mean_reconstruction(backend, X, theta, settings)
             max_grad = np.max(np.abs(fun.grad_at(theta)))
             return f", reconstruction {rec:.8f}, penalty {J - rec:.8f}, max|grad| {max_grad:.3e}"
 
         def validation_score(theta):
-            return -self._mean_reconstruction(X_val, theta, settings)
+            return -self._mean_reconstruction(backend, X_val, theta, settings)
 
         return _solvers.Progress(
             validation_score=None if X_val is None else validation_score,
@@ -760,34 +711,30 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         )
 
     @staticmethod
-    def _largest(X):
-        """max |X| over its stored values (0 if none), a float, for a dask X
-        too; from its extremes, without a copy of ``abs(X)``."""
-        if (dask_ := _dask_for(X)) is not None:
-            low, high = dask_.extremes(X)
-        else:
-            values = X.data if sp.issparse(X) else X
-            if not values.size:
-                return 0.0
-            low, high = values.min(), values.max()
+    def _largest(backend, X):
+        """max |X| over its stored values (0 if none), a float, from its
+        extremes, without a copy of ``abs(X)``."""
+        if (extremes := backend.extremes(X)) is None:
+            return 0.0
+        low, high = extremes
         return float(max(-low, high))
 
-    def _may_overflow_float32(self, X):
+    def _may_overflow_float32(self, backend, X):
         """Whether the float32 sums of one chunk's squared errors could
         overflow at the start of training (where the reconstruction is
         near 0): then the objective is checked before training."""
         if X.dtype != np.float32:
             return False
         rows = min(X.shape[0], _objective.MAX_CHUNK_ROWS)
-        return 0.5 * self._largest(X) ** 2 * X.shape[1] * rows > np.finfo(np.float32).max
+        return 0.5 * self._largest(backend, X) ** 2 * X.shape[1] * rows > np.finfo(np.float32).max
 
-    def _overflow_advice(self, X, fun, settings, theta, J):
+    def _overflow_advice(self, backend, X, fun, settings, theta, J):
         """What overflowed, from the reconstruction at the last finite parameters."""
         if not np.all(np.isfinite(theta)):
             theta, J = fun.finite
         with np.errstate(over="ignore", invalid="ignore"):
-            rec = self._mean_reconstruction(X, theta, settings)  # summed in float64
-        largest = f"the largest |X| is {self._largest(X):.3g}"
+            rec = self._mean_reconstruction(backend, X, theta, settings)  # summed in float64
+        largest = f"the largest |X| is {self._largest(backend, X):.3g}"
         if not np.isfinite(rec):
             return (
                 f"The reconstruction loss overflowed ({largest}): scale X, for example "
@@ -834,12 +781,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             bounded by ``working_memory``.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        backend = pick(X)
+        X = backend.validate(self, X, reset=False)
         W, b, _, _ = self._params(X.dtype)
-        if (dask_ := _dask_for(X)) is not None:
-            args = (_objective.encode, X, (W, b), self.activation)
-            return dask_.map_rows(*args, columns=[self.n_components])
-        return _objective.encode(X, W, b, self.activation)
+        return backend.encode(X, W, b, self.activation)
 
     def inverse_transform(self, X):
         """Decode codes back to input space: the reconstruction ``R``.
@@ -856,10 +801,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             sigmoid for ``loss="cross_entropy"``.
         """
         check_is_fitted(self)
-        if (dask_ := _dask_for(X)) is not None:
-            H = dask_.check_X(self, X, reset=False, codes=True)
-        else:
-            H = check_array(X, dtype=[np.float64, np.float32])
+        backend = pick(X)
+        H = backend.validate_codes(X)
         if H.shape[1] != self.n_components:
             raise ValueError(
                 f"X has {H.shape[1]} columns, but {self.__class__.__name__} "
@@ -867,9 +810,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "expects codes as returned by transform."
             )
         _, _, D, c = self._params(H.dtype)
-        if dask_ is not None:
-            return dask_.map_rows(_objective.decode, H, (D, c), self.loss, columns=[D.shape[1]])
-        return _objective.decode(H, D, c, self.loss)
+        return backend.decode(H, D, c, self.loss)
 
     def score_samples(self, X):
         """Minus each sample's reconstruction loss (higher is more typical).
@@ -908,13 +849,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         True
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        if (dask_ := _dask_for(X)) is not None:
-            return dask_.score_samples(self, X)
-        self._check_unit_interval(X)
-        W, b, D, c = self._params(X.dtype)
-        rows = inprocess.reconstruction_rows(X, self._settings())
-        return -_objective.reconstruction_losses(X, W, b, D, c, self.activation, self.loss, rows)
+        backend = pick(X)
+        X = backend.validate(self, X, reset=False)
+        self._check_unit_interval(backend, X)
+        return -backend.reconstruction_losses(X, self._params(X.dtype), self._settings())
 
     def score(self, X, y=None):
         """Minus the mean per-sample reconstruction loss (higher is better).
@@ -937,13 +875,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         score : float
         """
         check_is_fitted(self)
-        if (dask_ := _dask_for(X)) is not None:
-            return dask_.score(self, X)
-        X = self._validate_X(X, reset=False)
-        self._check_unit_interval(X)
-        W, b, D, c = self._params(X.dtype)
-        rows = inprocess.reconstruction_rows(X, self._settings())
-        return -_objective.mean_reconstruction_loss(X, W, b, D, c, self.activation, self.loss, rows)
+        backend = pick(X)
+        X = backend.validate(self, X, reset=False)
+        self._check_unit_interval(backend, X)
+        return -backend.mean_reconstruction(X, self._params(X.dtype), self._settings())
 
     def jacobian(self, X):
         """Per-sample Jacobian of the encoder, ``dh/dx = diag(f'(a)) W``.
@@ -962,12 +897,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             :mod:`sklearn_cae.diagnostics` do) or use :meth:`tangents`.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        backend = pick(X)
+        X = backend.validate(self, X, reset=False)
         W, b, _, _ = self._params(X.dtype)
-        if (dask_ := _dask_for(X)) is not None:
-            args = (_objective.jacobian, X, (W, b), self.activation)
-            return dask_.map_rows(*args, columns=W.shape, new_axis=1)
-        return _objective.jacobian(X, W, b, self.activation)
+        return backend.jacobian(X, W, b, self.activation)
 
     def tangents(self, X, n_directions):
         """Tangent directions of the learned manifold at each sample.
@@ -1000,7 +933,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             codes follow each direction.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = pick(X).validate(self, X, reset=False)  # then computed in this process
         k, n = self.components_.shape
         is_count = isinstance(n_directions, Integral) and not isinstance(n_directions, bool)
         if not (is_count and 1 <= n_directions <= min(k, n)):

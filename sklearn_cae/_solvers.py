@@ -328,21 +328,11 @@ class Adam:
         theta -= step
 
 
-def minibatches(n_samples, batch_size, shuffle, random_state):
-    """One epoch's minibatches of ``n_samples`` rows: ``(rows, n_rows)``
-    pairs, ``rows`` a slice, or an index array in the order of
-    ``random_state.permutation`` when ``shuffle``."""
-    order = random_state.permutation(n_samples) if shuffle else None
-    for start in range(0, n_samples, batch_size):
-        stop = min(start + batch_size, n_samples)
-        yield (slice(start, stop) if order is None else order[start:stop]), stop - start
-
-
 def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
     """Minibatch Adam on ``fun(theta, rows) -> (J, grad)``: ``max_iter`` epochs.
 
     An epoch visits the rows once, in the minibatches ``epoch()`` yields
-    as ``(rows, n_rows)`` pairs (see :func:`minibatches`; ``rows`` is only
+    as ``(rows, n_rows)`` pairs (see ``_backends.inprocess.minibatches``; ``rows`` is only
     passed on to ``fun``), with one ``optimizer.update`` per batch.
     ``theta0`` is updated in place, so it always holds the last iterate.
     After each epoch :meth:`Progress.update` gets the mean of the batches'

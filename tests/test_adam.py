@@ -153,7 +153,7 @@ def test_alpha_of_a_minibatch_does_not_depend_on_how_the_stream_is_cut():
     # The minibatch objective is the full objective of those rows alone.
     cae = _adam(alpha=2.0, tied_weights=False)
     theta = _start(cae, 8)
-    J, g = inprocess.minibatch_objective(cae._settings())(theta, X[:10])
+    J, g = inprocess.batch_objective(cae._settings())(theta, X[:10])
     J_rows, g_rows = inprocess.full_objective(X[:10], cae._settings())[0](theta)
     assert J == J_rows
     np.testing.assert_array_equal(g, g_rows)

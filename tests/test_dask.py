@@ -14,7 +14,8 @@ from distributed import Client, LocalCluster
 from numpy.testing import assert_allclose
 from sklearn.model_selection import GridSearchCV
 
-from sklearn_cae import ContractiveAutoencoder, _dask
+from sklearn_cae import ContractiveAutoencoder
+from sklearn_cae._backends import dask as dask_backend
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def test_inference_is_lazy_and_equals_in_memory(client, X):
 
 def test_early_stopping_splits_each_block(client, X):
     dX = to_dask(X).rechunk({1: -1})
-    train, val = _dask.train_test_split(dX, test_size=0.25, random_state=np.random.RandomState(0))
+    train, val = dask_backend.split(dX, 0.25, np.random.RandomState(0))
     assert val.chunks[0] == (12, 12, 12, 12, 5)  # ceil(0.25 * rows) of each block
     rows = np.concatenate([train.compute(), val.compute()])
     assert_allclose(np.sort(rows, axis=0), np.sort(X, axis=0))  # a partition of the rows
@@ -197,7 +198,7 @@ def test_without_distributed_dask_arrays_fit_on_the_local_scheduler():
 
 def test_tree_sum_has_a_fixed_shape():
     parts = [dask.delayed((float(i), np.full(2, float(i)))) for i in range(20)]
-    total = _dask.tree_sum(parts)
+    total = dask_backend.tree_sum(parts)
     assert len(dict(total.__dask_graph__())) == 20 + 3 + 1  # 20 leaves, 3 + 1 additions
     J, grad = total.compute(scheduler="sync")
     assert J == sum(range(20)) and grad.tolist() == [190.0, 190.0]
@@ -218,7 +219,7 @@ def test_adam_streams_blocks_like_in_memory_batches(client, X):
 
 def test_block_stream_visits_each_row_once_one_block_at_a_time(client, X):
     dX = to_dask(X).rechunk({1: -1})
-    stream = _dask.BlockStream(dX, 10, True, np.random.RandomState(0))
+    stream = dask_backend.BlockStream(dX, 10, True, np.random.RandomState(0))
     for _ in range(2):
         seen, fetched = [], []
         for key, n_rows in stream.epoch():
@@ -321,7 +322,9 @@ def test_hessian_penalty_is_refused_before_any_work(client, X):
 
 
 def test_block_stream_shuffles_the_rows_inside_each_block(client, X):
-    stream = _dask.BlockStream(to_dask(X).rechunk({1: -1}), 10, True, np.random.RandomState(0))
+    stream = dask_backend.BlockStream(
+        to_dask(X).rechunk({1: -1}), 10, True, np.random.RandomState(0)
+    )
 
     def orders():  # block -> the order its rows were visited in
         visited = {}

@@ -8,7 +8,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from test_estimator import _objective_from_attributes
 
-from sklearn_cae import ContractiveAutoencoder, _cae
+from sklearn_cae import ContractiveAutoencoder
+from sklearn_cae._backends import inprocess
 
 
 def _data(n_samples=200, n_features=8, seed=0):
@@ -29,14 +30,14 @@ def _first_stop(scores, tol, n_iter_no_change):
 
 # ------------------------------------------------------------ early stopping
 def test_early_stopping_stops_and_restores_the_best_iterate(monkeypatch):
-    split = _cae.train_test_split
+    split = inprocess.train_test_split
     parts = []
 
     def recording_split(*args, **kwargs):
         parts.append(split(*args, **kwargs))
         return parts[-1]
 
-    monkeypatch.setattr(_cae, "train_test_split", recording_split)
+    monkeypatch.setattr(inprocess, "train_test_split", recording_split)
     X = _data()
     cae = ContractiveAutoencoder(
         n_components=4,

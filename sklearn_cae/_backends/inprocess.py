@@ -1,18 +1,73 @@
-"""Rows that live in this process (numpy arrays, scipy.sparse matrices): how
-many threads and how many rows at once an evaluation uses, the workspace of
+"""Rows that live in this process (numpy arrays, scipy.sparse matrices): the
+functions of every backend (see ``_backends.FUNCTIONS``), and how many
+threads and how many rows at once an evaluation uses, the workspace of
 buffers and threads it runs in, and the objective built on them from the
 kernels of ``_objective``.
 
-The builders take the frozen ``Settings`` of the call, never the estimator.
+Its functions take arrays, numbers and the frozen ``Settings`` of the call;
+only :func:`validate` receives the estimator (for scikit-learn's
+``validate_data``).
 """
 
+import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_array, validate_data
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from .. import _objective
+from .._objective import decode, encode, jacobian  # noqa: F401 (this backend's own)
+
+
+# ------------------------------------------------------------------ the rows
+def check_settings(settings):
+    """Every setting runs in process."""
+
+
+def validate(estimator, X, reset):
+    """``X`` validated by scikit-learn (a float array, or a CSR matrix)."""
+    X = validate_data(
+        estimator, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=reset
+    )
+    return X.tocsr() if sp.issparse(X) else X  # row chunks
+
+
+def validate_codes(H):
+    """Codes (inverse_transform's input) validated by scikit-learn."""
+    return check_array(H, dtype=[np.float64, np.float32])
+
+
+def extremes(X):
+    """``(min, max)`` of ``X``'s stored values in its dtype, None if none."""
+    values = X.data if sp.issparse(X) else X
+    if not values.size:
+        return None
+    return values.min(), values.max()
+
+
+def hold(X):
+    """Rows in this process are held already."""
+    return X
+
+
+def split(X, test_size, random_state):
+    """``(X_train, X_val)``: scikit-learn's ``train_test_split``."""
+    return train_test_split(X, test_size=test_size, random_state=random_state)
+
+
+def minibatches(n_samples, batch_size, shuffle, random_state):
+    """One epoch's minibatches of ``n_samples`` rows: ``(rows, n_rows)``
+    pairs, ``rows`` a slice, or an index array in the order of
+    ``random_state.permutation`` when ``shuffle``."""
+    order = random_state.permutation(n_samples) if shuffle else None
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        yield (slice(start, stop) if order is None else order[start:stop]), stop - start
+
 
 #: Rows per thread before an evaluation on all rows splits them.
 MIN_ROWS_PER_THREAD = 256
@@ -141,6 +196,12 @@ class Workspace:
         self._buffers.clear()
 
 
+def workspace(X, minibatch=False):
+    """A :class:`Workspace` with threads enough for the objective on all the
+    rows ``X`` (``minibatch``: and for Adam's minibatches)."""
+    return Workspace(n_threads(X.shape[0], minibatch))
+
+
 def n_threads(n_rows, minibatch=False):
     """Threads for the objective on ``n_rows`` rows (an Adam minibatch's
     follow its own rows): as many as BLAS may use (so threadpoolctl's and
@@ -218,7 +279,19 @@ def full_objective(X, settings, workspace=None, random_state=None, gradient=True
     return _objective_on(X, settings, workspace, threads, random_state, gradient)
 
 
-def minibatch_objective(settings, workspace=None, random_state=None):
+def minibatch_objective(X, settings, workspace, random_state, batch_size, shuffle):
+    """``(fun, epoch)`` for Adam: ``epoch()`` yields one epoch's minibatches
+    of the rows ``X`` (:func:`minibatches`) as ``(rows, n_rows)``, and
+    ``fun(theta, rows)`` is the objective of ``X[rows]`` (:func:`batch_objective`)."""
+    objective = batch_objective(settings, workspace, random_state)
+
+    def fun(theta, rows):
+        return objective(theta, X[rows])
+
+    return fun, functools.partial(minibatches, X.shape[0], batch_size, shuffle, random_state)
+
+
+def batch_objective(settings, workspace=None, random_state=None):
     """``fun(theta, X) -> (J, grad)``: the objective of an Adam minibatch, the
     rows ``X``, as :func:`full_objective` on them (its ``alpha`` term divided
     by its own rows, as MLP's), on the threads its own rows get (so its
@@ -263,3 +336,21 @@ def _objective_on(X, settings, workspace, threads, random_state, gradient=True):
         return J + J_h, None if grad is None else grad + grad_h
 
     return fun_with_hessian_term, seed
+
+
+# ------------------------------------------------------------ reconstruction
+def mean_reconstruction(X, params, settings, share=1.0):
+    """The mean reconstruction loss of the rows ``X`` at ``params = (W, b,
+    D, c)``, in chunks that fit in ``share`` of working_memory."""
+    chunk_rows = reconstruction_rows(X, settings, share)
+    return _objective.mean_reconstruction_loss(
+        X, *params, settings.activation, settings.loss, chunk_rows
+    )
+
+
+def reconstruction_losses(X, params, settings):
+    """Each row's reconstruction loss, in chunks that fit in working_memory."""
+    chunk_rows = reconstruction_rows(X, settings)
+    return _objective.reconstruction_losses(
+        X, *params, settings.activation, settings.loss, chunk_rows
+    )

@@ -1,11 +1,13 @@
-"""Where the rows live on a dask cluster: the same block objective, mapped
-and tree-summed.
+"""Rows on a dask cluster: the functions of every backend (see
+``_backends.FUNCTIONS``), each block of rows running the kernels of
+``_objective`` where it lives.
 
-Imported only when ``X`` is a dask array (dask is an optional extra,
-``pip install ".[dask]"`` from a clone). Nothing here is math: each block of
-rows runs the functions of ``_objective`` where it lives, and only sums
-(one float and one parameter-sized float64 vector) come back, added in a
-tree of fixed shape so that a fit is reproducible.
+Imported only when ``X`` is a dask collection (dask is an optional extra,
+``pip install ".[dask]"`` from a clone). Nothing here is math: only sums
+(one float and one parameter-sized float64 vector) come back from the
+blocks, added in a tree of fixed shape so that a fit is reproducible. The
+chunk budget and thread rule are the in-process backend's: a block is rows
+in a worker's process.
 
 With a ``distributed`` client the parameters are scattered to every
 worker once per evaluation (``broadcast=True``), not embedded in each
@@ -17,37 +19,61 @@ import dask.array
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
-from . import _objective, _solvers
-from ._backends import inprocess
+from .. import _objective
+from . import inprocess
 
 #: Partial sums added by one task of the reduction tree.
 FAN_IN = 8
 
 
 # ----------------------------------------------------------------- validation
-def check_X(estimator, X, *, reset, codes=False):
-    """Validated rows of the dask array ``X``, lazily.
+def check_settings(settings):
+    """Refuse, before any work, what dask rows cannot do: the CAE+H term."""
+    if settings.hessian_penalty > 0:
+        raise ValueError(
+            "hessian_penalty > 0 is not supported for dask arrays: use "
+            "hessian_penalty=0, or fit on a numpy array."
+        )
+
+
+def validate(estimator, X, reset):
+    """Validated rows of the dask array or DataFrame ``X``, lazily.
 
     The feature count (and names) are checked here from the metadata, as
     ``validate_data`` checks a numpy array's; each block's values (NaN,
     infinity, a float dtype) are checked by ``check_array`` on the worker
     that computes it, so the errors are numpy's. Blocks hold whole rows;
-    unknown block sizes are computed first. For ``codes``
-    (inverse_transform's input) the column count is left to the caller.
+    unknown block sizes are computed first.
     """
-    # What the messages of validate_data's check_array name (of codes: nothing).
-    names = {} if codes else {"estimator": type(estimator).__name__, "input_name": "X"}
+    # What the messages of validate_data's check_array name.
+    names = {"estimator": type(estimator).__name__, "input_name": "X"}
     if hasattr(X, "to_dask_array"):  # a dask DataFrame: its partitions become row blocks
         if X.ndim != 2:  # a dask Series: pandas' error for a Series
             check_array(X._meta, ensure_min_samples=0, **names)
-        if not codes:
-            # names and count, from the empty pandas frame that describes the columns
-            validate_data(estimator, X._meta, reset=reset, skip_check_array=True)
-        X = _frame_to_array(X, names)
-    elif X.ndim != 2:
+        # names and count, from the empty pandas frame that describes the columns
+        validate_data(estimator, X._meta, reset=reset, skip_check_array=True)
+        return _checked(_frame_to_array(X, names), names)
+    if X.ndim != 2:
         raise ValueError(f"Expected a 2D dask array, got a {X.ndim}D array of shape {X.shape}.")
-    elif not codes:
-        validate_data(estimator, X, reset=reset, skip_check_array=True)
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    return _checked(X, names)
+
+
+def validate_codes(H):
+    """Validated codes (inverse_transform's input), as :func:`validate`
+    checks rows; their column count is left to the caller."""
+    if hasattr(H, "to_dask_array"):
+        if H.ndim != 2:
+            check_array(H._meta, ensure_min_samples=0)
+        return _checked(_frame_to_array(H, {}), {})
+    if H.ndim != 2:
+        raise ValueError(f"Expected a 2D dask array, got a {H.ndim}D array of shape {H.shape}.")
+    return _checked(H, {})
+
+
+def _checked(X, names):
+    """``X`` with known block sizes, whole rows per block, each block checked
+    by ``check_array`` where it is computed (its messages naming ``names``)."""
     if any(np.isnan(size) for size in X.shape):
         X = X.compute_chunk_sizes()
     if X.shape[0] == 0:
@@ -75,19 +101,14 @@ def _check_block(block, **names):
     return check_array(block, dtype=[np.float64, np.float32], ensure_min_samples=0, **names)
 
 
-def check_unit_interval(estimator, X):
-    """The estimator's cross-entropy check on ``X``'s extremes, computed
-    on the workers: the same error as for the whole array in memory."""
-    if estimator.loss == "cross_entropy":
-        estimator._check_unit_interval(np.array(extremes(X), dtype=X.dtype))
-
-
 def extremes(X):
-    """``(min, max)`` of the dask array ``X``, computed on the workers block
-    by block (dask's own min and max fail on a block of no rows)."""
+    """``(min, max)`` of the dask array ``X`` in its dtype, None if it holds
+    no value, computed on the workers block by block (dask's own min and
+    max fail on a block of no rows)."""
     chunks = ((1,) * X.numblocks[0], (2,))
     per_block = X.map_blocks(_extremes, chunks=chunks, dtype=X.dtype).compute()
-    return per_block[:, 0].min(), per_block[:, 1].max()
+    low, high = per_block[:, 0].min(), per_block[:, 1].max()
+    return None if low > high else (low, high)
 
 
 def _extremes(block):
@@ -96,15 +117,12 @@ def _extremes(block):
     return np.array([[block.min(), block.max()]])
 
 
-def persist_checked(estimator, X):
-    """``X``'s blocks computed once and held by the workers for the whole
-    fit, then the estimator's cross-entropy check on them."""
-    X = X.persist()
-    check_unit_interval(estimator, X)
-    return X
+def hold(X):
+    """``X``'s blocks computed once and held by the workers for the whole fit."""
+    return X.persist()
 
 
-def train_test_split(X, *, test_size, random_state):
+def split(X, test_size, random_state):
     """Hold out ``ceil(test_size * m)`` random rows of each block of ``m``
     rows, on the workers: nothing is gathered. Returns ``(X_train, X_test)``,
     persisted."""
@@ -173,6 +191,24 @@ def full_objective(X, settings, workspace=None, random_state=None, gradient=True
     return Objective(X, alpha=settings.alpha, **args), None
 
 
+def minibatch_objective(X, settings, workspace, random_state, batch_size, shuffle):
+    """``(fun, epoch)`` for Adam, as ``inprocess.minibatch_objective``: the
+    blocks are visited one at a time (:class:`BlockStream`), each minibatch's
+    rows computed in this process."""
+    stream = BlockStream(X, batch_size, shuffle, random_state)
+    objective = inprocess.batch_objective(settings, workspace, random_state)
+
+    def fun(theta, key):
+        return objective(theta, stream.rows(key))
+
+    return fun, stream.epoch
+
+
+def workspace(X, minibatch=False):
+    """Adam's minibatches are rows in this process: the in-process workspace."""
+    return inprocess.workspace(X, minibatch)
+
+
 def broadcast(value):
     """``value`` on every worker: scattered once by a distributed client,
     else one key of the local graph."""
@@ -208,7 +244,7 @@ class BlockStream:
     """The rows of a dask array for minibatch Adam, one block at a time.
 
     An epoch visits the blocks in a random order (with ``shuffle``) and
-    each block's rows in minibatches (``_solvers.minibatches``), as
+    each block's rows in minibatches (``inprocess.minibatches``), as
     dask-ml's ``Incremental`` feeds ``partial_fit``: the client holds one
     block, never the whole array.
     """
@@ -224,7 +260,7 @@ class BlockStream:
         blocks = self.random_state.permutation(n_blocks) if self.shuffle else range(n_blocks)
         for i in blocks:
             size = self.X.chunks[0][i]
-            batches = _solvers.minibatches(size, self.batch_size, self.shuffle, self.random_state)
+            batches = inprocess.minibatches(size, self.batch_size, self.shuffle, self.random_state)
             for rows, n_rows in batches:
                 yield (i, rows), n_rows
 
@@ -239,36 +275,22 @@ class BlockStream:
 
 
 # ------------------------------------------- scoring (and validation scores)
-def score(estimator, X):
-    """``estimator.score(X)`` of a dask array: validated, and the
-    reconstruction summed, block by block on the workers."""
-    X = check_X(estimator, X, reset=False)
-    check_unit_interval(estimator, X)
-    W, b, D, c = estimator._params(X.dtype)
-    args = (estimator.activation, estimator.loss, inprocess.chunk_rows(X, estimator._settings()))
-    return -mean_reconstruction_loss(X, W, b, D, c, *args)
-
-
-def score_samples(estimator, X):
-    """``estimator.score_samples(X)`` of the validated dask array ``X``: the
-    cross-entropy's range checked now (numpy's error), the scores lazy."""
-    check_unit_interval(estimator, X)
-    W, b, D, c = estimator._params(X.dtype)
-    rows = inprocess.reconstruction_rows(X, estimator._settings())
-    args = (estimator.activation, estimator.loss, rows)
-    losses = map_rows(_objective.reconstruction_losses, X, (W, b, D, c), *args, columns=[])
-    return -losses
-
-
-def mean_reconstruction_loss(X, W, b, D, c, activation, loss, chunk_rows):
-    """``_objective.mean_reconstruction_loss`` of a dask array, block by
-    block on the workers."""
-    params = broadcast((W, b, D, c))
+def mean_reconstruction(X, params, settings, share=1.0):
+    """The mean reconstruction loss of the rows of the dask array ``X`` at
+    ``params = (W, b, D, c)``, summed block by block on the workers, each
+    block in chunks of the in-process rule."""
+    chunk_rows = inprocess.reconstruction_rows(X, settings, share)
+    params = broadcast(params)
     block_sum = dask.delayed(_reconstruction_sum, pure=False)
-    parts = [
-        block_sum(block, params, activation, loss, chunk_rows) for block in X.to_delayed().ravel()
-    ]
+    args = (settings.activation, settings.loss, chunk_rows)
+    parts = [block_sum(block, params, *args) for block in X.to_delayed().ravel()]
     return tree_sum(parts).compute()[0] / X.shape[0]
+
+
+def reconstruction_losses(X, params, settings):
+    """Each row's reconstruction loss, lazily, with ``X``'s row chunks."""
+    args = (settings.activation, settings.loss, inprocess.reconstruction_rows(X, settings))
+    return map_rows(_objective.reconstruction_losses, X, params, *args, columns=[])
 
 
 def _reconstruction_sum(X, params, *args):
@@ -276,6 +298,21 @@ def _reconstruction_sum(X, params, *args):
 
 
 # ----------------------------------------------------------------- inference
+def encode(X, W, b, activation):
+    """The codes of ``X``, lazily."""
+    return map_rows(_objective.encode, X, (W, b), activation, columns=[W.shape[0]])
+
+
+def decode(H, D, c, loss):
+    """The reconstruction of the codes ``H``, lazily."""
+    return map_rows(_objective.decode, H, (D, c), loss, columns=[D.shape[1]])
+
+
+def jacobian(X, W, b, activation):
+    """Each row's encoder Jacobian, lazily."""
+    return map_rows(_objective.jacobian, X, (W, b), activation, columns=W.shape, new_axis=1)
+
+
 def map_rows(fun, X, params, *args, columns, new_axis=None):
     """Lazy ``fun(block, *params, *args)`` on each block of rows of ``X``:
     a dask array with ``X``'s row chunks, each block ``(rows, *columns)``
