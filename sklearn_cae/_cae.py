@@ -1,8 +1,8 @@
 """ContractiveAutoencoder: parameters, validation and the public methods.
 Each public method picks the backend of its rows once (``_backends.pick``:
 in this process, or on a dask cluster), whose functions build the
-objective and the sums from the kernels of ``_objective.py``; the
-optimization drivers are in ``_solvers.py``."""
+objective and the sums from the kernels of ``_objective.py``; one fit is a
+function of ``_training.py``, which returns what the estimator keeps."""
 
 import copy
 import functools
@@ -20,13 +20,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from . import _objective, _solvers
+from . import _objective, _training
 from ._activations import ACTIVATIONS
 from ._backends import inprocess, pick
 from ._settings import Settings
 
-_AUTO_BATCH_SIZE = 256  # see the user guide, "Choosing a solver"
-_SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 #: Where the documentation is published; the HTML repr's "?" links to the
 #: estimator's page under it, which docs/conf.py checks the build produces.
 DOCS_URL = "https://sklearn-cae.readthedocs.io/en/stable/"
@@ -35,7 +33,7 @@ _UNIT_INTERVAL_ULPS = 4
 
 def _all_or_nothing(fit):
     """Decorates a method that fits: if it raises (an error, or an interrupt
-    outside the driver, see ``_solvers.run``), the estimator's attributes are
+    outside the solver's own loop), the estimator's attributes are
     put back as they were, so the previous fitted state stays whole (or the
     estimator stays unfitted): never old weights with new ``n_features_in_``."""
 
@@ -462,13 +460,6 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             )
         return _objective.pack(*self._params(), self.tied_weights)
 
-    @staticmethod
-    def _mean_reconstruction(backend, X, theta, settings):
-        """Beside the objective during a fit: on half of working_memory."""
-        params = _objective.unpack(theta, X.shape[1], settings.n_components, settings.tied)
-        params = tuple(p.astype(X.dtype) for p in params)
-        return backend.mean_reconstruction(X, params, settings, 0.5)
-
     # ------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
     @_all_or_nothing
@@ -568,191 +559,41 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             X = X.astype(self.components_.dtype, copy=False)
         X = backend.hold(X)  # on a cluster, the rows stay on the workers
         self._check_unit_interval(backend, X)
-        n_features = X.shape[1]
         if first_pass or not incremental:
             random_state = check_random_state(self.random_state)
         else:  # a copy: the estimator changes only once the pass succeeded
             random_state = copy.deepcopy(self._random_state)
         if first_pass:
             theta = _objective.initial_theta(
-                n_features, settings.n_components, settings.activation, settings.tied, random_state
+                X.shape[1], settings.n_components, settings.activation, settings.tied, random_state
             )
         else:
             theta = self._warm_theta(incremental)
-        X_val = None
-        if self.early_stopping and not incremental:
-            X, X_val = backend.split(X, self.validation_fraction, random_state)
-        adam = self.solver == "adam"
-        with backend.workspace(X, minibatch=adam) as workspace:
-            # The objective on all rows: what L-BFGS minimises, and for both
-            # solvers what loss_ reports at the returned parameters (for
-            # Adam, which steps on minibatches, its value alone).
-            objective_args = (X, settings, workspace, random_state, not adam)
-            fun, seed = backend.full_objective(*objective_args)
-            if seed is not None:  # the corruptions of the objective loss_ reports
-                self._corruption_seed = seed
-            fun = _solvers.LastEvaluation(fun)
-            fun.diagnose = functools.partial(self._overflow_advice, backend, X, fun, settings)
-            progress = self._progress(backend, X, X_val, fun, settings)
-            if not adam:
-                self._adam_state = None  # Adam's moments belong to other parameters
-                J0 = fun(theta)[0]
-                _solvers.check_finite(theta, J0, "before L-BFGS starts", progress.diagnose)
-                result = _solvers.run(
-                    _solvers.lbfgs,
-                    fun,
-                    theta,
-                    progress,
-                    max_iter=self.max_iter,
-                    max_fun=self.max_fun,
-                    tol=self.tol,
-                )
-            else:
-                if not incremental and self._may_overflow_float32(backend, X):
-                    J0 = fun(theta)[0]  # fail now, not after max_iter epochs
-                    _solvers.check_finite(theta, J0, "before Adam starts", progress.diagnose)
-                result = self._adam(
-                    backend, X, theta, random_state, workspace, progress, incremental, settings
-                )
-            if incremental and result.status != _solvers.INTERRUPTED:
-                # MLP's epoch loss: no extra pass over the chunk.
-                theta, loss = result.theta, result.loss
-            else:
-                theta, loss = _solvers.returned(result, progress, fun)
-        # fun and its diagnose refer to each other: without this, X would
-        # live on until the garbage collector runs (one leaked chunk per
-        # partial_fit call when streaming).
-        fun.diagnose = None
-        if not incremental:
-            _solvers.warn_unless_converged(result, _SOLVER_NAMES[self.solver])
-        self._set_fitted(theta, n_features, X.dtype)
-        self.loss_ = loss
-        self._random_state = random_state
-        if incremental and hasattr(self, "loss_curve_"):
-            self.loss_curve_ = self.loss_curve_ + progress.loss_curve
-            self.n_iter_ += result.n_iter
-        else:
-            self.loss_curve_ = progress.loss_curve
-            self.n_iter_ = result.n_iter
-        if X_val is not None:
-            self.validation_scores_ = progress.validation_scores
-            self.best_validation_score_ = progress.best_score
-        if self.verbose:
-            rec = self._mean_reconstruction(backend, X, theta, settings)
-            if incremental and result.status == _solvers.BUDGET:
-                result.message = "one partial_fit pass"
-            print(progress.summary(_SOLVER_NAMES[self.solver], result, loss, rec))
+        adam_state = getattr(self, "_adam_state", None)
+        outcome = _training.fit(backend, X, settings, theta, random_state, adam_state, incremental)
+        self._keep(outcome, X.shape[1], X.dtype, incremental)
+        if outcome.summary is not None:
+            print(outcome.summary)
         return self
 
-    def _adam(self, backend, X, theta, random_state, workspace, progress, incremental, settings):
-        """Adam over the rows of ``X``: ``max_iter`` epochs, one for partial_fit."""
-        n_samples = X.shape[0]
-        batch_size = min(_AUTO_BATCH_SIZE, n_samples)
-        if self.batch_size != "auto":
-            if self.batch_size > n_samples:
-                _solvers.warn(
-                    "Got `batch_size` larger than sample size. It is going to be clipped."
-                )
-            batch_size = min(self.batch_size, n_samples)
-        # Adam's parameters and moments are in the data's dtype, as its
-        # fitted attributes: partial_fit continues exactly where it stopped.
-        theta = theta.astype(X.dtype, copy=False)
-        state = getattr(self, "_adam_state", None)
-        if not incremental or state is None or state["m"].size != theta.size:
-            state = None  # fit starts Adam afresh, as MLP's
-        else:  # a copy: the estimator changes only once the pass succeeded
-            state = copy.deepcopy(state)
-        optimizer = _solvers.Adam(
-            theta.size,
-            self.learning_rate_init,
-            self.beta_1,
-            self.beta_2,
-            self.epsilon,
-            dtype=X.dtype,
-            state=state,
-        )
-
-        fun, epoch = backend.minibatch_objective(
-            X, settings, workspace, random_state, batch_size, self.shuffle
-        )
-        result = _solvers.run(
-            _solvers.adam,
-            fun,
-            theta,
-            progress,
-            optimizer=optimizer,
-            epoch=epoch,
-            random_state=random_state,
-            max_iter=1 if incremental else self.max_iter,
-        )
-        self._adam_state = optimizer.state
-        return result
-
-    def _progress(self, backend, X, X_val, fun, settings):
-        """The per-iteration bookkeeping: loss curve, early stopping, verbose
-        lines (for L-BFGS with details of ``fun``'s last evaluation)."""
-
-        def details(theta, J):
-            rec = self._mean_reconstruction(backend, X, theta, settings)
-            max_grad = np.max(np.abs(fun.grad_at(theta)))
-            return f", reconstruction {rec:.8f}, penalty {J - rec:.8f}, max|grad| {max_grad:.3e}"
-
-        def validation_score(theta):
-            return -self._mean_reconstruction(backend, X_val, theta, settings)
-
-        return _solvers.Progress(
-            validation_score=None if X_val is None else validation_score,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            verbose=bool(self.verbose),
-            # Adam's lines add no full pass over the data.
-            details=details if self.solver == "lbfgs" else None,
-            diagnose=fun.diagnose,
-        )
-
-    @staticmethod
-    def _largest(backend, X):
-        """max |X| over its stored values (0 if none), a float, from its
-        extremes, without a copy of ``abs(X)``."""
-        if (extremes := backend.extremes(X)) is None:
-            return 0.0
-        low, high = extremes
-        return float(max(-low, high))
-
-    def _may_overflow_float32(self, backend, X):
-        """Whether the float32 sums of one chunk's squared errors could
-        overflow at the start of training (where the reconstruction is
-        near 0): then the objective is checked before training."""
-        if X.dtype != np.float32:
-            return False
-        rows = min(X.shape[0], _objective.MAX_CHUNK_ROWS)
-        return 0.5 * self._largest(backend, X) ** 2 * X.shape[1] * rows > np.finfo(np.float32).max
-
-    def _overflow_advice(self, backend, X, fun, settings, theta, J):
-        """What overflowed, from the reconstruction at the last finite parameters."""
-        if not np.all(np.isfinite(theta)):
-            theta, J = fun.finite
-        with np.errstate(over="ignore", invalid="ignore"):
-            rec = self._mean_reconstruction(backend, X, theta, settings)  # summed in float64
-        largest = f"the largest |X| is {self._largest(backend, X):.3g}"
-        if not np.isfinite(rec):
-            return (
-                f"The reconstruction loss overflowed ({largest}): scale X, for example "
-                "with StandardScaler."
-            )
-        limit = np.finfo(np.float32).max
-        if X.dtype == np.float32 and rec * X.shape[0] > limit:
-            return (
-                f"The float32 arithmetic overflowed: the reconstruction loss sums to "
-                f"{rec * X.shape[0]:.3g} over the rows ({largest}), beyond float32's largest "
-                f"value {limit:.3g}. Scale X, for example with StandardScaler, or fit float64 "
-                "data (X.astype(np.float64)), whose range is far wider."
-            )
-        return (
-            f"The reconstruction loss is {rec:.3g} and the penalties add {J - rec:.3g} "
-            f"(contraction={self.contraction:g}, alpha={self.alpha:g}, "
-            f"hessian_penalty={self.hessian_penalty:g}): lower them."
-        )
+    def _keep(self, outcome, n_features, dtype, incremental):
+        """Set the fitted attributes from a fit's ``outcome`` (``incremental``:
+        a partial_fit pass, whose iterations add to the earlier ones)."""
+        self._set_fitted(outcome.theta, n_features, dtype)
+        self.loss_ = outcome.loss
+        self._random_state = outcome.random_state
+        self._adam_state = outcome.adam_state
+        if outcome.corruption_seed is not None:
+            self._corruption_seed = outcome.corruption_seed
+        if incremental and hasattr(self, "loss_curve_"):
+            self.loss_curve_ = self.loss_curve_ + outcome.loss_curve
+            self.n_iter_ += outcome.n_iter
+        else:
+            self.loss_curve_ = outcome.loss_curve
+            self.n_iter_ = outcome.n_iter
+        if outcome.validation_scores is not None:
+            self.validation_scores_ = outcome.validation_scores
+            self.best_validation_score_ = outcome.best_validation_score
 
     def _set_fitted(self, theta, n_features, dtype):
         """Set the fitted weights from the flat parameters ``theta``."""

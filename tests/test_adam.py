@@ -313,8 +313,10 @@ def test_invalid_adam_parameters(params, match):
         _adam(**params).fit(_data(20))
 
 
-@pytest.mark.parametrize("method", ["fit", "partial_fit"])
-def test_the_data_is_freed_when_the_call_returns(method):
+@pytest.mark.parametrize(
+    "solver, method", [("adam", "fit"), ("adam", "partial_fit"), ("lbfgs", "fit")]
+)
+def test_the_data_is_freed_when_the_call_returns(solver, method):
     # Streaming keeps one chunk in memory only if no reference to a chunk
     # outlives its call (a reference cycle would keep it until the garbage
     # collector runs: disabled here so that it cannot hide one).
@@ -322,7 +324,7 @@ def test_the_data_is_freed_when_the_call_returns(method):
     ref = weakref.ref(X)
     gc.disable()
     try:
-        getattr(_adam(max_iter=2), method)(X)
+        getattr(_adam(max_iter=2, solver=solver), method)(X)
         del X
         assert ref() is None
     finally:

@@ -1,0 +1,225 @@
+"""One fit as a function: the objective that the rows' backend builds, a
+solver run on it, the ending judged, and an :class:`Outcome` back.
+
+It takes the backend, the validated rows, the frozen ``Settings``, the
+starting point and the random state, never the estimator, which sets its
+attributes from the outcome.
+"""
+
+import copy
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _objective, _solvers
+
+AUTO_BATCH_SIZE = 256  # see the user guide, "Choosing a solver"
+SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
+
+
+@dataclass
+class Outcome:
+    """What one fit (or one partial_fit pass) leaves, for the estimator to keep."""
+
+    theta: np.ndarray  # the returned parameters, flat
+    loss: float  # loss_
+    loss_curve: list  # of this call's iterations
+    n_iter: int  # of this call
+    validation_scores: list | None  # None without early stopping
+    best_validation_score: float | None
+    adam_state: dict | None  # Adam's moments and step count; None after L-BFGS
+    random_state: np.random.RandomState  # where the draws of this call left it
+    corruption_seed: int | None  # the CAE+H corruptions of loss_'s objective
+    summary: str | None  # the verbose summary line
+
+
+def fit(backend, X, settings, theta, random_state, adam_state=None, incremental=False):
+    """Minimise the objective of the rows ``X`` from ``theta``.
+
+    ``incremental``: one pass of Adam for ``partial_fit``, continuing from
+    ``adam_state`` (a copy is taken), without early stopping or a
+    ConvergenceWarning. Random draws, in order: the validation split, the
+    CAE+H corruption seed, then Adam's epochs.
+    """
+    X_val = None
+    if settings.early_stopping and not incremental:
+        X, X_val = backend.split(X, settings.validation_fraction, random_state)
+    adam = settings.solver == "adam"
+    with backend.workspace(X, minibatch=adam) as workspace:
+        # The objective on all rows: what L-BFGS minimises, and for both
+        # solvers what loss_ reports at the returned parameters (for Adam,
+        # which steps on minibatches, its value alone).
+        fun, seed = backend.full_objective(X, settings, workspace, random_state, not adam)
+        fun = _solvers.LastEvaluation(fun)
+        fun.diagnose = functools.partial(_overflow_advice, backend, X, fun, settings)
+        progress = _progress(backend, X, X_val, fun, settings)
+        if adam:
+            args = (backend, X, fun, theta, settings, workspace, random_state, progress)
+            result, adam_state = _adam(*args, adam_state if incremental else None, incremental)
+        else:  # Adam's moments belong to other parameters
+            result, adam_state = _lbfgs(fun, theta, settings, progress), None
+        if incremental and result.status != _solvers.INTERRUPTED:
+            # MLP's epoch loss: no extra pass over the chunk.
+            theta, loss = result.theta, result.loss
+        else:
+            theta, loss = _solvers.returned(result, progress, fun)
+    # fun and its diagnose refer to each other: without this, X would live on
+    # until the garbage collector runs (one leaked chunk per partial_fit call
+    # when streaming).
+    fun.diagnose = None
+    if not incremental:
+        _solvers.warn_unless_converged(result, SOLVER_NAMES[settings.solver])
+    summary = None
+    if settings.verbose:
+        rec = _mean_reconstruction(backend, X, theta, settings)
+        if incremental and result.status == _solvers.BUDGET:
+            result.message = "one partial_fit pass"
+        summary = progress.summary(SOLVER_NAMES[settings.solver], result, loss, rec)
+    return Outcome(
+        theta=theta,
+        loss=loss,
+        loss_curve=progress.loss_curve,
+        n_iter=result.n_iter,
+        validation_scores=None if X_val is None else progress.validation_scores,
+        best_validation_score=None if X_val is None else progress.best_score,
+        adam_state=adam_state,
+        random_state=random_state,
+        corruption_seed=seed,
+        summary=summary,
+    )
+
+
+def _lbfgs(fun, theta, settings, progress):
+    """L-BFGS from ``theta`` on the objective ``fun`` of all rows."""
+    J0 = fun(theta)[0]
+    _solvers.check_finite(theta, J0, "before L-BFGS starts", progress.diagnose)
+    options = dict(max_iter=settings.max_iter, max_fun=settings.max_fun, tol=settings.tol)
+    return _solvers.run(_solvers.lbfgs, fun, theta, progress, **options)
+
+
+def _adam(backend, X, fun, theta, settings, workspace, random_state, progress, state, incremental):
+    """Adam from ``theta`` (and ``state``) over minibatches of the rows ``X``:
+    ``max_iter`` epochs, one for partial_fit. Returns the result and Adam's
+    state. ``fun`` is the objective of all rows, for the overflow check."""
+    if not incremental and _may_overflow_float32(backend, X):
+        J0 = fun(theta)[0]  # fail now, not after max_iter epochs
+        _solvers.check_finite(theta, J0, "before Adam starts", progress.diagnose)
+    theta = theta.astype(X.dtype, copy=False)  # Adam steps in the data's dtype
+    optimizer = _adam_optimizer(theta, settings, state)
+    batch_size = _batch_size(settings, X.shape[0])
+    fun_of_rows, epoch = backend.minibatch_objective(
+        X, settings, workspace, random_state, batch_size, settings.shuffle
+    )
+    options = dict(
+        optimizer=optimizer,
+        epoch=epoch,
+        random_state=random_state,
+        max_iter=1 if incremental else settings.max_iter,
+    )
+    result = _solvers.run(_solvers.adam, fun_of_rows, theta, progress, **options)
+    return result, optimizer.state
+
+
+def _batch_size(settings, n_samples):
+    """Adam's minibatch rows, clipped to the rows (with MLP's warning)."""
+    if settings.batch_size == "auto":
+        return min(AUTO_BATCH_SIZE, n_samples)
+    if settings.batch_size > n_samples:
+        _solvers.warn("Got `batch_size` larger than sample size. It is going to be clipped.")
+    return min(settings.batch_size, n_samples)
+
+
+def _adam_optimizer(theta, settings, state):
+    """Adam for ``theta`` (in its dtype), continuing from a copy of
+    ``state`` when it is for parameters of this size, else afresh (as MLP's
+    fit)."""
+    if state is not None and state["m"].size == theta.size:
+        state = copy.deepcopy(state)  # the estimator changes only once the pass succeeded
+    else:
+        state = None
+    return _solvers.Adam(
+        theta.size,
+        settings.learning_rate_init,
+        settings.beta_1,
+        settings.beta_2,
+        settings.epsilon,
+        dtype=theta.dtype,
+        state=state,
+    )
+
+
+def _mean_reconstruction(backend, X, theta, settings):
+    """Beside the objective during a fit: on half of working_memory."""
+    params = _objective.unpack(theta, X.shape[1], settings.n_components, settings.tied)
+    params = tuple(p.astype(X.dtype) for p in params)
+    return backend.mean_reconstruction(X, params, settings, 0.5)
+
+
+def _progress(backend, X, X_val, fun, settings):
+    """The per-iteration bookkeeping: loss curve, early stopping, verbose
+    lines (for L-BFGS with details of ``fun``'s last evaluation)."""
+
+    def details(theta, J):
+        rec = _mean_reconstruction(backend, X, theta, settings)
+        max_grad = np.max(np.abs(fun.grad_at(theta)))
+        return f", reconstruction {rec:.8f}, penalty {J - rec:.8f}, max|grad| {max_grad:.3e}"
+
+    def validation_score(theta):
+        return -_mean_reconstruction(backend, X_val, theta, settings)
+
+    return _solvers.Progress(
+        validation_score=None if X_val is None else validation_score,
+        tol=settings.tol,
+        n_iter_no_change=settings.n_iter_no_change,
+        verbose=bool(settings.verbose),
+        # Adam's lines add no full pass over the data.
+        details=details if settings.solver == "lbfgs" else None,
+        diagnose=fun.diagnose,
+    )
+
+
+def largest(backend, X):
+    """max |X| over its stored values (0 if none), a float, from its
+    extremes, without a copy of ``abs(X)``."""
+    if (extremes := backend.extremes(X)) is None:
+        return 0.0
+    low, high = extremes
+    return float(max(-low, high))
+
+
+def _may_overflow_float32(backend, X):
+    """Whether the float32 sums of one chunk's squared errors could overflow
+    at the start of training (where the reconstruction is near 0): then the
+    objective is checked before training."""
+    if X.dtype != np.float32:
+        return False
+    rows = min(X.shape[0], _objective.MAX_CHUNK_ROWS)
+    return 0.5 * largest(backend, X) ** 2 * X.shape[1] * rows > np.finfo(np.float32).max
+
+
+def _overflow_advice(backend, X, fun, settings, theta, J):
+    """What overflowed, from the reconstruction at the last finite parameters."""
+    if not np.all(np.isfinite(theta)):
+        theta, J = fun.finite
+    with np.errstate(over="ignore", invalid="ignore"):
+        rec = _mean_reconstruction(backend, X, theta, settings)  # summed in float64
+    largest_value = f"the largest |X| is {largest(backend, X):.3g}"
+    if not np.isfinite(rec):
+        return (
+            f"The reconstruction loss overflowed ({largest_value}): scale X, for example "
+            "with StandardScaler."
+        )
+    limit = np.finfo(np.float32).max
+    if X.dtype == np.float32 and rec * X.shape[0] > limit:
+        return (
+            f"The float32 arithmetic overflowed: the reconstruction loss sums to "
+            f"{rec * X.shape[0]:.3g} over the rows ({largest_value}), beyond float32's largest "
+            f"value {limit:.3g}. Scale X, for example with StandardScaler, or fit float64 "
+            "data (X.astype(np.float64)), whose range is far wider."
+        )
+    return (
+        f"The reconstruction loss is {rec:.3g} and the penalties add {J - rec:.3g} "
+        f"(contraction={settings.contraction:g}, alpha={settings.alpha:g}, "
+        f"hessian_penalty={settings.hessian_penalty:g}): lower them."
+    )
