@@ -24,9 +24,8 @@ import numpy as np
 
 
 def _logistic(a, out=None):
-    # As fast as scipy.special.expit in float64, twice as fast in float32
-    # (numpy's float32 exp is vectorised), as accurate: exp(-a) overflows
-    # to inf only where 1/(1+inf) = 0 is right.
+    # Not scipy.special.expit: numpy's float32 exp is vectorised, and this is
+    # as accurate: exp(-a) overflows to inf only where 1/(1+inf) = 0 is right.
     with np.errstate(over="ignore"):
         out = np.negative(a, out=out)
         np.exp(out, out=out)

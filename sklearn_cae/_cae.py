@@ -224,14 +224,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     batch_size : int or "auto", default="auto"
         Rows per Adam minibatch; ``"auto"`` is ``min(256, n_samples)``.
         Larger values are clipped to ``n_samples`` (with a warning). 256
-        keeps an epoch within 1.5x the cost of one full-batch evaluation;
-        smaller batches reach a given objective in fewer epochs but each
-        epoch costs more (see the user guide's "Choosing a solver").
+        keeps an epoch's cost near one full-batch evaluation's; smaller
+        batches reach a given objective in fewer epochs but each epoch
+        costs more (measured in the user guide's "Choosing a solver").
 
     learning_rate_init : float, default=3e-3
         Adam's step size (MLP's default is 1e-3; 3e-3 reached L-BFGS's
-        objective about twice as fast in our measurements, see the user
-        guide's "Choosing a solver").
+        objective sooner, see the user guide's "Choosing a solver").
 
     beta_1, beta_2 : float, default=0.9, 0.999
         Adam's decay rates of the first and second moment estimates, in
@@ -351,7 +350,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
-        "solver": [StrOptions({"lbfgs", "adam"})],
+        "solver": [StrOptions(set(_training.SOLVERS))],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
@@ -510,7 +509,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         return self._fit(X, incremental=False)
 
-    @available_if(lambda est: est.solver == "adam")
+    @available_if(lambda est: _training.steps_on_minibatches(est.solver))
     @_fit_context(prefer_skip_nested_validation=True)
     @_all_or_nothing
     def partial_fit(self, X, y=None):

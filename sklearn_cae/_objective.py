@@ -72,15 +72,49 @@ def _dense(X):
     return X.toarray() if sp.issparse(X) else X
 
 
+# ------------------------------------------------------------- forward pass
+def preactivations(X, W, b, out=None):
+    """``A = X W^T + b``, shape ``(N, k)``, into ``out`` when given (``X``
+    dense); without ``out``, ``X`` may be sparse. ``b`` may be a matrix:
+    the CAE+H term adds ``A`` to its corruptions' ``eps W^T``."""
+    A = np.asarray(X @ W.T) if out is None else np.matmul(X, W.T, out=out)
+    A += b
+    return A
+
+
+def decoder_preactivations(H, D, c, out=None):
+    """``Z = H D + c``, shape ``(N, n)``, into ``out`` when given."""
+    Z = H @ D if out is None else np.matmul(H, D, out=out)
+    Z += c
+    return Z
+
+
+def forward(X, W, b, D, c, f, A=None, H=None, Z=None):
+    """The forward pass ``(A, H, Z)``: ``A = X W^T + b``, ``H = f(A)``,
+    ``Z = H D + c``, each into the given buffer (else allocated)."""
+    A = preactivations(X, W, b, out=A)
+    H = f(A, out=H)
+    return A, H, decoder_preactivations(H, D, c, out=Z)
+
+
+def cross_entropy_terms(X, Z, out=None):
+    """The cross-entropy of ``X`` and ``sigmoid(Z)`` element by element,
+    ``softplus(Z) - X Z``, computed stably, into ``out`` when given (it
+    may be ``Z``)."""
+    XZ = np.multiply(X, Z)
+    out = np.logaddexp(0.0, Z, out=out)
+    out -= XZ
+    return out
+
+
 def encode(X, W, b, activation):
     """Codes ``H = f(X W^T + b)``, shape ``(N, k)``; ``X`` may be sparse."""
-    f = ACTIVATIONS[activation][0]
-    return f(np.asarray(X @ W.T) + b)
+    return ACTIVATIONS[activation][0](preactivations(X, W, b))
 
 
 def decode(H, D, c, loss):
     """Reconstruction ``R`` of codes ``H``, shape ``(N, n)``."""
-    Z = H @ D + c
+    Z = decoder_preactivations(H, D, c)
     if loss == "cross_entropy":
         return expit(Z)
     return Z
@@ -89,11 +123,13 @@ def decode(H, D, c, loss):
 def reconstruction_loss(X, Z, loss):
     """Per-sample reconstruction loss from decoder pre-activations ``Z``.
 
-    ``X`` is dense, shape ``(N, n)``; returns shape ``(N,)``. The
-    cross-entropy is computed stably as ``softplus(Z) - X Z``.
+    ``X`` is dense, shape ``(N, n)``; returns shape ``(N,)``, summed in
+    ``X``'s dtype row by row (the sums of ``score`` are float64 over the
+    chunk, the objective's a dot product: each summation order is kept,
+    since merging them would change the last bits of every score).
     """
     if loss == "cross_entropy":
-        return np.sum(np.logaddexp(0.0, Z) - X * Z, axis=1)
+        return np.sum(cross_entropy_terms(X, Z), axis=1)
     E = Z - X
     return 0.5 * np.einsum("ij,ij->i", E, E)
 
@@ -101,7 +137,7 @@ def reconstruction_loss(X, Z, loss):
 def jacobian(X, W, b, activation):
     """Per-sample encoder Jacobians ``diag(f'(a_i)) W``, shape ``(N, k, n)``."""
     f, df, _ = ACTIVATIONS[activation]
-    A = np.asarray(X @ W.T) + b
+    A = preactivations(X, W, b)
     F1 = df(A, f(A))
     return F1[:, :, None] * W[None, :, :]
 
@@ -144,22 +180,16 @@ def reconstruction_losses(X, W, b, D, c, activation, loss, chunk_rows):
     row chunks as :func:`reconstruction_loss_sum`."""
     losses = np.empty(X.shape[0], dtype=X.dtype)
     for rows, chunk in _row_chunks(X, chunk_rows, loss):
-        Z = encode(chunk, W, b, activation) @ D + c
+        Z = forward(chunk, W, b, D, c, ACTIVATIONS[activation][0])[2]
         losses[rows] = reconstruction_loss(chunk, Z, loss)
     return losses
 
 
 def _reconstruction_sum(X, W, b, D, c, activation, loss):
     """``sum_i rec_i`` over the dense rows ``X``, as a float64 sum."""
-    A = np.matmul(X, W.T)
-    A += b
-    Z = np.matmul(ACTIVATIONS[activation][0](A), D)
-    del A
-    Z += c
-    if loss == "cross_entropy":  # softplus(Z) - X Z
-        XZ = np.multiply(X, Z)
-        Z = np.logaddexp(0.0, Z, out=Z)
-        Z -= XZ
+    Z = forward(X, W, b, D, c, ACTIVATIONS[activation][0])[2]
+    if loss == "cross_entropy":
+        Z = cross_entropy_terms(X, Z, out=Z)
     else:
         Z -= X
         Z *= Z
@@ -191,7 +221,7 @@ def loss_and_grad(theta, X, *, alpha, **settings):
     """Objective ``J`` and its gradient with respect to ``theta``.
 
     :func:`loss_and_grad_sums` over all the rows of ``X``, then
-    :func:`finish`.
+    :func:`from_row_sums`.
 
     Parameters
     ----------
@@ -212,12 +242,12 @@ def loss_and_grad(theta, X, *, alpha, **settings):
     """
     sums = loss_and_grad_sums(theta, X, **settings)
     n_samples, n_features = X.shape
-    return finish(
+    return from_row_sums(
         sums, theta, n_samples, n_features, settings["n_components"], settings["tied"], alpha
     )
 
 
-def finish(sums, theta, n_samples, n_features, n_components, tied, alpha):
+def from_row_sums(sums, theta, n_samples, n_features, n_components, tied, alpha):
     """``(J, grad)`` from the row sums ``(J_sum, grad_sum)`` of
     :func:`loss_and_grad_sums` over all ``n_samples`` rows: adds the L2
     term ``0.5 * alpha * (||W||^2 [+ ||D||^2 if untied])`` and divides by
@@ -244,7 +274,9 @@ def cross_entropy_residual(X, Z, t, u, v, nonnegative):
     ``u = 1 / (1 + t) = sigmoid(|z|)``, ``softplus(z) = max(z, 0) - log(u)``
     and ``sigmoid(z)`` is ``u`` where ``z >= 0`` and ``t * u`` elsewhere
     (``t <= 1`` never overflows). ``t, u, v`` are float buffers shaped like
-    ``Z``, ``nonnegative`` a bool one.
+    ``Z``, ``nonnegative`` a bool one. The training loop's form, since it
+    also gives the residual; it agrees with :func:`cross_entropy_terms`
+    (what ``score`` sums) to an ulp, not bitwise, so each keeps its own.
     """
     np.abs(Z, out=t)
     np.negative(t, out=t)
@@ -283,7 +315,7 @@ def loss_and_grad_sums(
     The data part of the objective, additive over rows: the sums of any
     partition of the rows add up to the sums of all of them, so blocks of
     rows can be summed where they live (a block of no rows adds zeros).
-    :func:`finish` turns the total into ``(J, grad)``.
+    :func:`from_row_sums` turns the total into ``(J, grad)``.
 
     Parameters
     ----------
@@ -354,11 +386,7 @@ def loss_and_grad_sums(
             if dense is not None:
                 Xc = Xc.toarray(out=dense[:m])
             a, h, f1, da, E = A[:m], H[:m], F1[:m], dA[:m], Z[:m]
-            np.matmul(Xc, W.T, out=a)
-            a += b
-            f(a, out=h)
-            np.matmul(h, D, out=E)
-            E += c  # Z
+            forward(Xc, W, b, D, c, f, a, h, E)  # E holds Z
             if loss == "cross_entropy":
                 rec += cross_entropy_residual(Xc, E, *(buf[:m] for buf in entropy_buffers))
             else:
@@ -376,7 +404,7 @@ def loss_and_grad_sums(
             da *= f1
             # Every product is numpy's: scipy's gemm could accumulate in place
             # (beta=1), but its OpenBLAS ran two threads' calls one after
-            # the other (an evaluation 1.6x-2x slower).
+            # the other.
             gD += np.matmul(h.T, E, out=product)  # H^T E
             gW += np.matmul(da.T, Xc, out=product)  # dA^T X
             gb += ones[:m] @ da  # column sums: one BLAS pass, no temporary
@@ -517,8 +545,7 @@ def hessian_penalty_and_grad(
         # A: pre-activations; H, then H~ at the corrupted input; G = f'(A~);
         # T = (F1 - G) 2 s f''(A~), minus the gradient with respect to A~.
         A, H, F1, A_eps, G, diff, *curvature = (x[:m] for x in buffers)
-        np.matmul(Xc, W.T, out=A)
-        A += b
+        preactivations(Xc, W, b, out=A)
         f(A, out=H)
         df(A, H, out=F1)
         if curved:
@@ -530,8 +557,7 @@ def hessian_penalty_and_grad(
             if eps_buffer is not noise:  # the noise cast to float32
                 eps = eps_buffer[:m]
                 eps[...] = noise[:m]
-            np.matmul(eps, W.T, out=A_eps)
-            A_eps += A
+            preactivations(eps, W, A, out=A_eps)  # A + eps W^T
             f(A_eps, out=H)
             df(A_eps, H, out=G)
             np.subtract(F1, G, out=diff)

@@ -9,8 +9,8 @@ live: after each iteration (an epoch for Adam) it reports the iterate to a
 stalled, prints the verbose lines and refuses non-finite values, the same
 way for every driver.
 
-How a fit ends is the same for every driver too: :func:`run` turns a
-KeyboardInterrupt into an ending at the last iterate, :func:`returned`
+How a fit ends is the same for every driver too: :func:`run_interruptible` turns a
+KeyboardInterrupt into an ending at the last iterate, :func:`kept_parameters`
 gives the parameters to keep and their objective (recomputed, never the
 driver's word for it), and :func:`warn_unless_converged` warns on every
 ending other than convergence, early stopping or an interrupt.
@@ -221,7 +221,7 @@ class Result:
     """What a driver returns: the parameters, their objective, how it ended."""
 
     theta: np.ndarray
-    loss: float  # the driver's own value: fits use returned() instead
+    loss: float  # the driver's own value: fits use kept_parameters() instead
     n_iter: int
     status: int
     message: str
@@ -248,7 +248,7 @@ def lbfgs(fun, theta0, progress, *, max_iter, max_fun, tol):
         callback=callback,
         options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
     )
-    # result.fun may be a rejected line-search trial's: see returned().
+    # result.fun may be a rejected line-search trial's: see kept_parameters().
     status, message, advice = int(result.status), result.message, ""
     if status == STOPPED:  # the callback's StopIteration: progress stalled
         status, message = progress.stall("iteration")
@@ -393,7 +393,7 @@ def _epoch(fun, theta, optimizer, batches, theta_start, progress):
     return epoch_loss / n_samples
 
 
-def run(driver, fun, theta0, progress, **options):
+def run_interruptible(driver, fun, theta0, progress, **options):
     """``driver(fun, theta0, progress, **options)``; a KeyboardInterrupt ends it
     at the last iterate, as MLP's stochastic solvers do: a warning "Training
     interrupted by user." and a Result with status INTERRUPTED."""
@@ -406,7 +406,7 @@ def run(driver, fun, theta0, progress, **options):
         return Result(theta, np.nan, progress.n_iter, INTERRUPTED, message)
 
 
-def returned(result, progress, fun):
+def kept_parameters(result, progress, fun):
     """The parameters a fit keeps and their objective ``(theta, J)``.
 
     The best validation iterate with early stopping, else the driver's last

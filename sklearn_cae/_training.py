@@ -15,7 +15,6 @@ import numpy as np
 from . import _objective, _solvers
 
 AUTO_BATCH_SIZE = 256  # see the user guide, "Choosing a solver"
-SOLVER_NAMES = {"lbfgs": "L-BFGS", "adam": "Adam"}
 
 
 @dataclass
@@ -34,6 +33,21 @@ class Outcome:
     summary: str | None  # the verbose summary line
 
 
+@dataclass
+class Job:
+    """What a solver's run works with: the rows' backend, the rows, the
+    settings, the objective of all rows and the progress bookkeeping."""
+
+    backend: object
+    X: object
+    settings: object
+    fun: _solvers.LastEvaluation  # the objective of all rows
+    progress: _solvers.Progress
+    workspace: object
+    random_state: np.random.RandomState
+    incremental: bool  # one partial_fit pass
+
+
 def fit(backend, X, settings, theta, random_state, adam_state=None, incremental=False):
     """Minimise the objective of the rows ``X`` from ``theta``.
 
@@ -42,40 +56,38 @@ def fit(backend, X, settings, theta, random_state, adam_state=None, incremental=
     ConvergenceWarning. Random draws, in order: the validation split, the
     CAE+H corruption seed, then Adam's epochs.
     """
+    solver = SOLVERS[settings.solver]
     X_val = None
     if settings.early_stopping and not incremental:
         X, X_val = backend.split(X, settings.validation_fraction, random_state)
-    adam = settings.solver == "adam"
-    with backend.workspace(X, minibatch=adam) as workspace:
-        # The objective on all rows: what L-BFGS minimises, and for both
-        # solvers what loss_ reports at the returned parameters (for Adam,
-        # which steps on minibatches, its value alone).
-        fun, seed = backend.full_objective(X, settings, workspace, random_state, not adam)
+    with backend.workspace(X, minibatch=solver.minibatch) as workspace:
+        # The objective on all rows: what L-BFGS minimises, and for every
+        # solver what loss_ reports at the returned parameters (a minibatch
+        # solver needs its value alone).
+        args = (X, settings, workspace, random_state, not solver.minibatch)
+        fun, seed = backend.full_objective(*args)
         fun = _solvers.LastEvaluation(fun)
         fun.diagnose = functools.partial(_overflow_advice, backend, X, fun, settings)
-        progress = _progress(backend, X, X_val, fun, settings)
-        if adam:
-            args = (backend, X, fun, theta, settings, workspace, random_state, progress)
-            result, adam_state = _adam(*args, adam_state if incremental else None, incremental)
-        else:  # Adam's moments belong to other parameters
-            result, adam_state = _lbfgs(fun, theta, settings, progress), None
+        progress = _progress(backend, X, X_val, fun, settings, solver)
+        job = Job(backend, X, settings, fun, progress, workspace, random_state, incremental)
+        result, adam_state = solver.run(job, theta, adam_state if incremental else None)
         if incremental and result.status != _solvers.INTERRUPTED:
             # MLP's epoch loss: no extra pass over the chunk.
             theta, loss = result.theta, result.loss
         else:
-            theta, loss = _solvers.returned(result, progress, fun)
+            theta, loss = _solvers.kept_parameters(result, progress, fun)
     # fun and its diagnose refer to each other: without this, X would live on
     # until the garbage collector runs (one leaked chunk per partial_fit call
     # when streaming).
     fun.diagnose = None
     if not incremental:
-        _solvers.warn_unless_converged(result, SOLVER_NAMES[settings.solver])
+        _solvers.warn_unless_converged(result, solver.name)
     summary = None
     if settings.verbose:
         rec = _mean_reconstruction(backend, X, theta, settings)
         if incremental and result.status == _solvers.BUDGET:
             result.message = "one partial_fit pass"
-        summary = progress.summary(SOLVER_NAMES[settings.solver], result, loss, rec)
+        summary = progress.summary(solver.name, result, loss, rec)
     return Outcome(
         theta=theta,
         loss=loss,
@@ -90,35 +102,63 @@ def fit(backend, X, settings, theta, random_state, adam_state=None, incremental=
     )
 
 
-def _lbfgs(fun, theta, settings, progress):
-    """L-BFGS from ``theta`` on the objective ``fun`` of all rows."""
-    J0 = fun(theta)[0]
-    _solvers.check_finite(theta, J0, "before L-BFGS starts", progress.diagnose)
-    options = dict(max_iter=settings.max_iter, max_fun=settings.max_fun, tol=settings.tol)
-    return _solvers.run(_solvers.lbfgs, fun, theta, progress, **options)
+def _lbfgs(job, theta, state):
+    """L-BFGS from ``theta`` on the objective of all rows; it keeps no state."""
+    J0 = job.fun(theta)[0]
+    _solvers.check_finite(theta, J0, "before L-BFGS starts", job.progress.diagnose)
+    s = job.settings
+    options = dict(max_iter=s.max_iter, max_fun=s.max_fun, tol=s.tol)
+    return _solvers.run_interruptible(_solvers.lbfgs, job.fun, theta, job.progress, **options), None
 
 
-def _adam(backend, X, fun, theta, settings, workspace, random_state, progress, state, incremental):
-    """Adam from ``theta`` (and ``state``) over minibatches of the rows ``X``:
-    ``max_iter`` epochs, one for partial_fit. Returns the result and Adam's
-    state. ``fun`` is the objective of all rows, for the overflow check."""
-    if not incremental and _may_overflow_float32(backend, X):
-        J0 = fun(theta)[0]  # fail now, not after max_iter epochs
-        _solvers.check_finite(theta, J0, "before Adam starts", progress.diagnose)
+def _adam(job, theta, state):
+    """Adam from ``theta`` (and its ``state``, on a partial_fit pass) over
+    minibatches of the rows: ``max_iter`` epochs, one for partial_fit.
+    Returns the result and Adam's state."""
+    X, settings = job.X, job.settings
+    if not job.incremental and _may_overflow_float32(job.backend, X):
+        J0 = job.fun(theta)[0]  # fail now, not after max_iter epochs
+        _solvers.check_finite(theta, J0, "before Adam starts", job.progress.diagnose)
     theta = theta.astype(X.dtype, copy=False)  # Adam steps in the data's dtype
     optimizer = _adam_optimizer(theta, settings, state)
-    batch_size = _batch_size(settings, X.shape[0])
-    fun_of_rows, epoch = backend.minibatch_objective(
-        X, settings, workspace, random_state, batch_size, settings.shuffle
+    fun_of_rows, epoch = job.backend.minibatch_objective(
+        X,
+        settings,
+        job.workspace,
+        job.random_state,
+        _batch_size(settings, X.shape[0]),
+        settings.shuffle,
     )
     options = dict(
         optimizer=optimizer,
         epoch=epoch,
-        random_state=random_state,
-        max_iter=1 if incremental else settings.max_iter,
+        random_state=job.random_state,
+        max_iter=1 if job.incremental else settings.max_iter,
     )
-    result = _solvers.run(_solvers.adam, fun_of_rows, theta, progress, **options)
+    result = _solvers.run_interruptible(_solvers.adam, fun_of_rows, theta, job.progress, **options)
     return result, optimizer.state
+
+
+@dataclass(frozen=True)
+class Solver:
+    """A row of :data:`SOLVERS`."""
+
+    name: str  # in messages
+    minibatch: bool  # steps on minibatches: offers partial_fit; loss_ from a value alone
+    run: object  # (Job, theta, state) -> (_solvers.Result, state to continue from)
+
+
+#: solver parameter -> Solver. Adding a solver is adding a row.
+SOLVERS = {
+    "lbfgs": Solver("L-BFGS", minibatch=False, run=_lbfgs),
+    "adam": Solver("Adam", minibatch=True, run=_adam),
+}
+
+
+def steps_on_minibatches(solver):
+    """Whether the solver named ``solver`` steps on minibatches (False for
+    a name that is not one)."""
+    return solver in SOLVERS and SOLVERS[solver].minibatch
 
 
 def _batch_size(settings, n_samples):
@@ -156,7 +196,7 @@ def _mean_reconstruction(backend, X, theta, settings):
     return backend.mean_reconstruction(X, params, settings, 0.5)
 
 
-def _progress(backend, X, X_val, fun, settings):
+def _progress(backend, X, X_val, fun, settings, solver):
     """The per-iteration bookkeeping: loss curve, early stopping, verbose
     lines (for L-BFGS with details of ``fun``'s last evaluation)."""
 
@@ -173,8 +213,8 @@ def _progress(backend, X, X_val, fun, settings):
         tol=settings.tol,
         n_iter_no_change=settings.n_iter_no_change,
         verbose=bool(settings.verbose),
-        # Adam's lines add no full pass over the data.
-        details=details if settings.solver == "lbfgs" else None,
+        # A minibatch solver's lines add no full pass over the data.
+        details=None if solver.minibatch else details,
         diagnose=fun.diagnose,
     )
 

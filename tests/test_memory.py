@@ -76,7 +76,7 @@ def test_fit_stays_within_working_memory(X, params, sparse):
     cae = _cae(working_memory=LARGE, **params)
     settings = cae._settings()
     threads = inprocess.n_threads(data.shape[0])
-    rows = inprocess.chunk_rows(data, settings, threads, inprocess.objective_share(settings))
+    rows = inprocess.chunk_rows(data, settings, threads, inprocess.objective_memory_share(settings))
     assert rows < min(_objective.MAX_CHUNK_ROWS, N / 2)  # the chunking is what binds
     # Early stopping splits the data: its two parts are a copy of X.
     copied = X.nbytes if cae.early_stopping else 0

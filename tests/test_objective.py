@@ -264,7 +264,7 @@ def test_optimised_objective_matches_full_batch_reference(activation, loss, tied
 @pytest.mark.parametrize("tied", [True, False])
 def test_block_sums_of_any_row_partition_finish_to_the_objective(tied):
     # What the dask path relies on: sums over blocks of rows, added, then
-    # finish (alpha and /N), give loss_and_grad on all the rows.
+    # from_row_sums (alpha and /N), give loss_and_grad on all the rows.
     X, theta = _problem(tied, n_samples=11)
     kwargs = _kwargs("tanh", "cross_entropy", tied, contraction=0.3, alpha=0.7)
     alpha = kwargs.pop("alpha")
@@ -276,11 +276,11 @@ def test_block_sums_of_any_row_partition_finish_to_the_objective(tied):
     ]
     assert parts[1][0] == 0.0 and not parts[1][1].any()
     sums = (sum(p[0] for p in parts), sum(p[1] for p in parts))
-    J_blocks, grad_blocks = _objective.finish(sums, theta, 11, 5, 4, tied, alpha)
+    J_blocks, grad_blocks = _objective.from_row_sums(sums, theta, 11, 5, 4, tied, alpha)
     np.testing.assert_allclose(J_blocks, J, rtol=1e-13)
     np.testing.assert_allclose(grad_blocks, grad, rtol=1e-12, atol=1e-15)
     # and to the explicit objective of its alpha term
-    without_alpha = _objective.finish(sums, theta, 11, 5, 4, tied, 0.0)[0]
+    without_alpha = _objective.from_row_sums(sums, theta, 11, 5, 4, tied, 0.0)[0]
     n_weights = 5 * 4 * (1 if tied else 2)
     assert J - without_alpha == pytest.approx(
         0.5 * alpha * theta[:n_weights] @ theta[:n_weights] / 11

@@ -23,7 +23,7 @@ def test_the_outcome_is_what_the_estimator_keeps(solver):
     assert outcome.loss_curve == cae.loss_curve_
     assert outcome.validation_scores == cae.validation_scores_
     assert outcome.corruption_seed == cae._corruption_seed
-    assert outcome.summary.startswith(_training.SOLVER_NAMES[solver])
+    assert outcome.summary.startswith(_training.SOLVERS[solver].name)
     assert (outcome.adam_state is None) == (solver == "lbfgs")
     np.testing.assert_array_equal(
         outcome.random_state.get_state()[1], cae._random_state.get_state()[1]

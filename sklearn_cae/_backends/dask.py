@@ -154,7 +154,7 @@ class Objective:
     Each evaluation sends ``theta`` once to every worker, runs
     ``_objective.loss_and_grad_sums`` on each block where it lives, adds
     the blocks' sums in float64 in a tree of fixed shape (:func:`tree_sum`)
-    and gathers the one total; ``_objective.finish`` then adds the L2 term
+    and gathers the one total; ``_objective.from_row_sums`` then adds the L2 term
     and divides by the number of rows. The client holds only
     parameter-sized vectors.
     """
@@ -170,7 +170,7 @@ class Objective:
         sums = dask.delayed(_objective.loss_and_grad_sums, pure=False)
         parts = [sums(theta_on_workers, block, **self.settings) for block in self.blocks]
         total = tree_sum(parts).compute()
-        return _objective.finish(
+        return _objective.from_row_sums(
             total,
             theta,
             self.n_samples,
@@ -275,11 +275,11 @@ class BlockStream:
 
 
 # ------------------------------------------- scoring (and validation scores)
-def mean_reconstruction(X, params, settings, share=1.0):
+def mean_reconstruction(X, params, settings, memory_share=1.0):
     """The mean reconstruction loss of the rows of the dask array ``X`` at
     ``params = (W, b, D, c)``, summed block by block on the workers, each
     block in chunks of the in-process rule."""
-    chunk_rows = inprocess.reconstruction_rows(X, settings, share)
+    chunk_rows = inprocess.reconstruction_rows(X, settings, memory_share)
     params = broadcast(params)
     block_sum = dask.delayed(_reconstruction_sum, pure=False)
     args = (settings.activation, settings.loss, chunk_rows)

@@ -141,8 +141,8 @@ class Workspace:
     One BLAS thread per worker also means no BLAS thread is ever idle:
     OpenBLAS's idle threads spin for about 0.1 s after a multi-threaded
     call, and on a 2-core machine that spinning took the second core from
-    the elementwise work between two-threaded products (and made
-    L-BFGS-B's own vector operations up to 18x slower under load).
+    the elementwise work between two-threaded products (and slowed
+    L-BFGS-B's own vector operations under load).
 
     Parameters
     ----------
@@ -218,38 +218,38 @@ def threads_in(workspace, n_rows, minibatch=False):
 
 
 # --------------------------------------------------------------- chunk budget
-def rows_in_working_memory(working_memory, row_bytes, share=1.0):
-    """How many rows of ``row_bytes`` temporaries fit in ``share`` of
+def rows_in_working_memory(working_memory, row_bytes, memory_share=1.0):
+    """How many rows of ``row_bytes`` temporaries fit in ``memory_share`` of
     ``working_memory`` MiB (at least 1)."""
-    return max(1, int(share * working_memory * 2**20 // row_bytes))
+    return max(1, int(memory_share * working_memory * 2**20 // row_bytes))
 
 
-def objective_share(settings):
+def objective_memory_share(settings):
     """The share of working_memory for the objective's buffers, which a fit
     keeps between evaluations: half when something runs beside them (the
     CAE+H term, the validation score, the verbose reconstruction: each gets
     the other half), else all of it."""
-    beside = settings.hessian_penalty > 0 or settings.early_stopping or settings.verbose
-    return 0.5 if beside else 1.0
+    runs_beside = settings.hessian_penalty > 0 or settings.early_stopping or settings.verbose
+    return 0.5 if runs_beside else 1.0
 
 
-def chunk_rows(X, settings, n_threads=1, share=1.0):
+def chunk_rows(X, settings, n_threads=1, memory_share=1.0):
     """Rows per chunk of ``_objective.loss_and_grad_sums`` such that the
-    temporaries of ``n_threads`` chunks fit in ``share`` of working_memory,
+    temporaries of ``n_threads`` chunks fit in ``memory_share`` of working_memory,
     at most ``_objective.MAX_CHUNK_ROWS``, all chunks of about the same size
     and every thread getting as many."""
     row_bytes = _objective.row_bytes("loss_and_grad", X, settings.n_components, loss=settings.loss)
-    rows = rows_in_working_memory(settings.working_memory, row_bytes * n_threads, share)
+    rows = rows_in_working_memory(settings.working_memory, row_bytes * n_threads, memory_share)
     rows = min(rows, _objective.MAX_CHUNK_ROWS)
     n_chunks = max(1, -(-X.shape[0] // rows))  # one (empty) chunk of no rows
     n_chunks = -(-n_chunks // n_threads) * n_threads
     return max(1, -(-X.shape[0] // n_chunks))
 
 
-def reconstruction_rows(X, settings, share=1.0):
+def reconstruction_rows(X, settings, memory_share=1.0):
     """Rows per chunk of the reconstruction sums and losses of ``X``."""
     row_bytes = _objective.row_bytes("reconstruction", X, settings.n_components, loss=settings.loss)
-    rows = rows_in_working_memory(settings.working_memory, row_bytes, share)
+    rows = rows_in_working_memory(settings.working_memory, row_bytes, memory_share)
     return max(1, min(rows, X.shape[0]))
 
 
@@ -263,7 +263,7 @@ def kernel_args(X, settings, n_threads, gradient=True):
         loss=settings.loss,
         tied=settings.tied,
         contraction=settings.contraction,
-        chunk_rows=chunk_rows(X, settings, n_threads, objective_share(settings)),
+        chunk_rows=chunk_rows(X, settings, n_threads, objective_memory_share(settings)),
         gradient=gradient,
     )
 
@@ -339,10 +339,10 @@ def _objective_on(X, settings, workspace, threads, random_state, gradient=True):
 
 
 # ------------------------------------------------------------ reconstruction
-def mean_reconstruction(X, params, settings, share=1.0):
+def mean_reconstruction(X, params, settings, memory_share=1.0):
     """The mean reconstruction loss of the rows ``X`` at ``params = (W, b,
-    D, c)``, in chunks that fit in ``share`` of working_memory."""
-    chunk_rows = reconstruction_rows(X, settings, share)
+    D, c)``, in chunks that fit in ``memory_share`` of working_memory."""
+    chunk_rows = reconstruction_rows(X, settings, memory_share)
     return _objective.mean_reconstruction_loss(
         X, *params, settings.activation, settings.loss, chunk_rows
     )
