@@ -6,13 +6,13 @@ For each dataset, scaled as a user would (``MinMaxScaler`` to [0, 1], or
 is scored by 5-fold stratified cross-validation (accuracy), for the default
 ``activation="logistic", loss="squared_error"`` and the alternatives.
 Everything else is the default (``n_components=100``, ``contraction=0.1``,
-the stopping rule ``tol=3e-4``, ``max_iter=1000``; ``random_state=0``). Also
+the stopping rule ``tol=1e-4``, ``max_iter=1000``; ``random_state=0``). Also
 printed: the mean number of iterations, the number of fits that stopped at
 ``max_iter`` (each of them raised a ``ConvergenceWarning``), and, for
 context, a logistic regression on the scaled features alone.
 BLAS is single-threaded (small matrices).
 
-Run from the repository root (about 8 minutes on the shared 2-core machine)::
+Run from the repository root (3-8 minutes on the shared 2-core machine)::
 
     PYTHONPATH=$PWD python benchmarks/bench_defaults.py
 """

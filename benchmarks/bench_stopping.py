@@ -6,14 +6,15 @@ is scored by 5-fold stratified cross-validation (accuracy) at several
 iteration budgets ``m`` (``tol=0``: every budget is used up), next to what
 the objective does there: its value on the training folds and its decrease
 per iteration over the last ten iterations, ``(J[m-10] - J[m]) / 10``, the
-quantity the stopping rule compares with ``tol``. The row "default" is the
-default fit, which stops by the rule (``tol=3e-4``, ``n_iter_no_change=10``):
+quantity the stopping rule compares with ``tol`` times the data's baseline
+loss. The row "default" is the default fit, which stops by the rule
+(``tol=1e-4``, ``n_iter_no_change=10``):
 its ``n_iter_`` (mean over the folds) and score. The autoencoder is the
 default (``n_components=100``, ``contraction=0.1``, logistic units, squared
 error, ``random_state=0``) except where the row says otherwise. BLAS is
 single-threaded (small matrices).
 
-Run from the repository root (about 6 minutes on the shared 2-core machine)::
+Run from the repository root (2-6 minutes on the shared 2-core machine)::
 
     PYTHONPATH=$PWD python benchmarks/bench_stopping.py
 """

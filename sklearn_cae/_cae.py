@@ -121,16 +121,20 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         objective still falls ends with a ``ConvergenceWarning`` that says
         how fast it fell.
 
-    tol : float, default=3e-4
+    tol : float, default=1e-4
         Training stops, converged, when the objective (L-BFGS) or the epoch
         loss (Adam), or the validation score with ``early_stopping``, has
-        not improved by at least ``tol`` for ``n_iter_no_change``
-        consecutive iterations (MLP's rule for its stochastic solvers).
-        L-BFGS also stops when the largest projected gradient component
-        falls below ``tol`` (scipy's ``gtol``). The default stops default
-        fits where further iterations no longer improved a downstream
-        classifier (see "Stopping" in the user guide's "Choosing
-        parameters").
+        not improved by at least ``tol`` times the data's baseline loss for
+        ``n_iter_no_change`` consecutive iterations (MLP's rule for its
+        stochastic solvers, in the data's units). The baseline loss is half
+        the total variance of the training rows, the mean squared error of
+        reconstructing every row by the mean row, so the rule does not
+        depend on the scale of ``X``. L-BFGS also stops, converged, when an
+        iteration leaves the objective exactly as it was; scipy's other
+        tests are off. ``tol=0`` with ``n_iter_no_change`` above
+        ``max_iter`` runs to ``max_iter``. The default stops default fits
+        where further iterations no longer improved a downstream classifier
+        (see "Stopping" in the user guide's "Choosing parameters").
 
     max_fun : int, default=15000
         Maximum number of objective evaluations (L-BFGS only).
@@ -369,7 +373,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         tied_weights=True,
         alpha=0.0,
         max_iter=1000,
-        tol=3e-4,
+        tol=1e-4,
         max_fun=15000,
         working_memory=128,
         random_state=None,

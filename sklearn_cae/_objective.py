@@ -197,6 +197,32 @@ def _reconstruction_sum(X, W, b, D, c, activation, loss):
     return float(np.sum(Z, dtype=np.float64))
 
 
+def column_moments(X, chunk_rows):
+    """``(rows, mean, m2)`` of ``X``'s columns in float64 (``m2`` the sums of
+    squared deviations from the mean), over row chunks (``X`` may be
+    sparse); blocks' moments add up with :func:`merge_moments`."""
+    moments = (0, np.zeros(X.shape[1]), np.zeros(X.shape[1]))
+    with np.errstate(over="ignore", invalid="ignore"):  # values near float's limit: inf
+        for _, chunk in _row_chunks(X, chunk_rows, loss=None):
+            mean = chunk.mean(axis=0, dtype=np.float64)
+            deviations = np.subtract(chunk, mean, dtype=np.float64)
+            deviations *= deviations
+            moments = merge_moments(moments, (chunk.shape[0], mean, deviations.sum(axis=0)))
+    return moments
+
+
+def merge_moments(a, b):
+    """The moments of two sets of rows together (Chan, Golub and LeVeque)."""
+    (rows_a, mean_a, m2_a), (rows_b, mean_b, m2_b) = a, b
+    rows = rows_a + rows_b
+    if rows_b == 0:
+        return a
+    delta = mean_b - mean_a
+    mean = mean_a + delta * (rows_b / rows)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return rows, mean, m2_a + m2_b + delta**2 * (rows_a * rows_b / rows)
+
+
 def mean_reconstruction_loss(X, *args):
     """``(1/N) sum_i rec_i``: :func:`reconstruction_loss_sum` over ``N``."""
     return reconstruction_loss_sum(X, *args) / X.shape[0]
@@ -599,6 +625,8 @@ def row_bytes(kernel, X, n_components, *, loss="squared_error", activation="logi
     - ``"hessian_penalty"`` (:func:`hessian_penalty_and_grad`): nine arrays
       of ``k`` values (six without curvature), the float64 noise and its
       cast to ``X``'s dtype.
+    - ``"moments"`` (:func:`column_moments`): the float64 deviations from
+      the mean (``n`` values).
     - ``"tangents"`` (:func:`tangents`): three arrays of ``k`` values and
       the Jacobian (``k n``), then its SVD factors (``p (k + n + 1)``,
       ``p = min(k, n)``), which numpy's ``linalg`` computes in float64: for
@@ -614,6 +642,8 @@ def row_bytes(kernel, X, n_components, *, loss="squared_error", activation="logi
         n_buffers = 6 if activation in ZERO_CURVATURE else 9
         cast = 0 if itemsize == 8 else n * itemsize
         per_row = itemsize * n_buffers * k + 8 * n + cast
+    elif kernel == "moments":
+        per_row = 8 * n
     elif kernel == "tangents":
         p = min(k, n)
         cast = 0 if itemsize == 8 else 8 * k * n

@@ -78,9 +78,13 @@ class Progress:
         without early stopping.
     tol, n_iter_no_change : float, int
         Stop once ``n_iter_no_change`` consecutive scores did not improve
-        on the best by at least ``tol`` (MLP's rule for its stochastic
-        solvers, here for every driver). The score is the validation score
-        with early stopping, else minus the objective.
+        on the best by at least ``tol * scale`` (MLP's rule for its
+        stochastic solvers, here for every driver, in the data's units).
+        The score is the validation score with early stopping, else minus
+        the objective.
+    scale : float
+        The data's scale, in the objective's units (the estimator passes
+        its baseline loss: see ``_backends.inprocess.baseline_loss``).
     verbose : bool
         Print one line per iteration.
     details : callable or None
@@ -96,6 +100,7 @@ class Progress:
         *,
         validation_score=None,
         tol=0.0,
+        scale=1.0,
         n_iter_no_change=10,
         verbose=False,
         details=None,
@@ -103,6 +108,7 @@ class Progress:
     ):
         self.validation_score = validation_score
         self.tol = tol
+        self.scale = scale
         self.n_iter_no_change = n_iter_no_change
         self.verbose = verbose
         self.details = details
@@ -145,7 +151,7 @@ class Progress:
                 self.best_theta, self.best_iteration = theta.copy(), self.n_iter
         else:
             score = -float(J)
-        if score < self.best_score + self.tol:
+        if score < self.best_score + self.tol * self.scale:
             self._no_improvement += 1
         else:
             self._no_improvement = 0
@@ -160,7 +166,7 @@ class Progress:
         validation score. ``unit`` names an iteration ("epoch")."""
         score = "objective" if self.validation_score is None else "validation score"
         message = (
-            f"the {score} did not improve by at least tol={self.tol:g} "
+            f"the {score} did not improve by at least {self._threshold} "
             f"for {self.n_iter_no_change} consecutive {unit}s"
         )
         return (CONVERGED if self.validation_score is None else STOPPED), message
@@ -176,9 +182,14 @@ class Progress:
             still = (
                 f" while the objective still fell by {rate:.2g} per {unit} over the last {n} "
                 f"(training stops once {self.n_iter_no_change} in a row improve it by less "
-                f"than tol={self.tol:g})"
+                f"than {self._threshold})"
             )
         return f"It reached {parameter}={budget}{still}; increase {parameter} to train longer."
+
+    @property
+    def _threshold(self):
+        """The least improvement that counts, in words."""
+        return f"tol={self.tol:g} times the data's baseline loss {self.scale:.3g}"
 
     def summary(self, solver, result, loss, reconstruction):
         """The verbose line after a fit that ended with ``result``, returning
@@ -228,12 +239,16 @@ class Result:
     advice: str = ""  # for a non-converged ending: what was reached, what to raise
 
 
-def lbfgs(fun, theta0, progress, *, max_iter, max_fun, tol):
+def lbfgs(fun, theta0, progress, *, max_iter, max_fun):
     """Full-batch L-BFGS-B (scipy) on ``fun``, one :meth:`Progress.update` per iteration.
 
-    Stops when the largest projected gradient component is below ``tol``,
-    when ``progress`` says the objective (or the validation score) stalled,
-    or after ``max_iter`` iterations or ``max_fun`` evaluations.
+    Stops when ``progress`` says the objective (or the validation score)
+    stalled, after ``max_iter`` iterations or ``max_fun`` evaluations, when
+    an iteration leaves the objective exactly as it was (scipy's relative
+    reduction test, at 0: converged), or when the line search finds no
+    lower objective (an abnormal ending). scipy's tests in the objective's
+    own units (on the projected gradient, on a relative reduction above 0)
+    are off: ``progress``'s rule, in the data's units, decides instead.
     """
 
     def callback(intermediate_result):
@@ -246,7 +261,7 @@ def lbfgs(fun, theta0, progress, *, max_iter, max_fun, tol):
         method="L-BFGS-B",
         jac=True,
         callback=callback,
-        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol},
+        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": 0.0, "ftol": 0.0},
     )
     # result.fun may be a rejected line-search trial's: see kept_parameters().
     status, message, advice = int(result.status), result.message, ""

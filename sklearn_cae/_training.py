@@ -68,7 +68,9 @@ def fit(backend, X, settings, theta, random_state, adam_state=None, incremental=
         fun, seed = backend.full_objective(*args)
         fun = _solvers.LastEvaluation(fun)
         fun.diagnose = functools.partial(_overflow_advice, backend, X, fun, settings)
-        progress = _progress(backend, X, X_val, fun, settings, solver)
+        # The stopping rule's unit; a partial_fit pass runs one epoch, whatever it says.
+        scale = 1.0 if incremental else backend.baseline_loss(X, settings)
+        progress = _progress(backend, X, X_val, fun, settings, solver, scale)
         job = Job(backend, X, settings, fun, progress, workspace, random_state, incremental)
         result, adam_state = solver.run(job, theta, adam_state if incremental else None)
         if incremental and result.status != _solvers.INTERRUPTED:
@@ -107,7 +109,7 @@ def _lbfgs(job, theta, state):
     J0 = job.fun(theta)[0]
     _solvers.check_finite(theta, J0, "before L-BFGS starts", job.progress.diagnose)
     s = job.settings
-    options = dict(max_iter=s.max_iter, max_fun=s.max_fun, tol=s.tol)
+    options = dict(max_iter=s.max_iter, max_fun=s.max_fun)
     return _solvers.run_interruptible(_solvers.lbfgs, job.fun, theta, job.progress, **options), None
 
 
@@ -196,7 +198,7 @@ def _mean_reconstruction(backend, X, theta, settings):
     return backend.mean_reconstruction(X, params, settings, 0.5)
 
 
-def _progress(backend, X, X_val, fun, settings, solver):
+def _progress(backend, X, X_val, fun, settings, solver, scale):
     """The per-iteration bookkeeping: loss curve, early stopping, verbose
     lines (for L-BFGS with details of ``fun``'s last evaluation)."""
 
@@ -211,6 +213,7 @@ def _progress(backend, X, X_val, fun, settings, solver):
     return _solvers.Progress(
         validation_score=None if X_val is None else validation_score,
         tol=settings.tol,
+        scale=scale,
         n_iter_no_change=settings.n_iter_no_change,
         verbose=bool(settings.verbose),
         # A minibatch solver's lines add no full pass over the data.

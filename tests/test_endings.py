@@ -74,10 +74,13 @@ def test_lbfgs_ends_converged_and_silent_when_the_objective_stalls(X, capsys):
     model = ContractiveAutoencoder(4, random_state=0, verbose=1)
     assert _fit(model, X) == []
     # MLP's rule on minus the objective, as early stopping's on the validation score.
-    stop = _first_stop([-J for J in model.loss_curve_], model.tol, model.n_iter_no_change)
+    # The least improvement that counts is tol times the data's baseline loss.
+    least = model.tol * inprocess.baseline_loss(X, model._settings())
+    stop = _first_stop([-J for J in model.loss_curve_], least, model.n_iter_no_change)
     assert model.n_iter_ == stop < model.max_iter
     summary = capsys.readouterr().out.splitlines()[-1]
-    assert "did not improve by at least tol=0.0003 for 10 consecutive iterations" in summary
+    said = "did not improve by at least tol=0.0001 times the data's baseline loss 0.3"
+    assert said in summary and "for 10 consecutive iterations" in summary
 
 
 def test_budget_warning_says_what_was_reached_and_what_to_raise(X):

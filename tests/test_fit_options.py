@@ -62,7 +62,8 @@ def test_early_stopping_stops_and_restores_the_best_iterate(monkeypatch):
     assert cae.best_validation_score_ == scores[best]
     # Stopped as soon as n_iter_no_change scores in a row did not improve on
     # the best before them by at least tol (scikit-learn MLP's rule)...
-    assert cae.n_iter_ == _first_stop(scores, cae.tol, 5)
+    least = cae.tol * inprocess.baseline_loss(X_train, cae._settings())  # tol in the data's units
+    assert cae.n_iter_ == _first_stop(scores, least, 5)
     # ...and returned the best iterate, not the last one: its validation
     # score, and loss_ is the objective there on the training part.
     assert best < cae.n_iter_ - 1
@@ -72,27 +73,33 @@ def test_early_stopping_stops_and_restores_the_best_iterate(monkeypatch):
     assert cae.loss_ > cae.loss_curve_[-1]
 
 
-def test_early_stopping_needs_improvements_of_at_least_tol():
-    # With tol=1e-3 the validation score still rose at each of the last
-    # n_iter_no_change iterations, but by less than tol: the fit stopped
-    # there (iteration 32). Stopping only once the score stops rising would
-    # have gone on (to iteration 43).
+def test_early_stopping_needs_improvements_of_at_least_tol(monkeypatch):
+    # The validation score still rose at each of the last n_iter_no_change
+    # iterations, but by less than tol times the data's baseline loss: the
+    # fit stopped there. Stopping only once the score stops rising would
+    # have gone on.
+    split, parts = inprocess.train_test_split, []
+    monkeypatch.setattr(
+        inprocess, "train_test_split", lambda *a, **k: parts.append(split(*a, **k)) or parts[-1]
+    )
     cae = ContractiveAutoencoder(
         n_components=4,
         contraction=0.0,
         early_stopping=True,
         n_iter_no_change=5,
-        tol=1e-3,
+        tol=3e-3,
         max_iter=1000,
         random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         cae.fit(_data())
+    least = cae.tol * inprocess.baseline_loss(parts[0][0], cae._settings())
     scores = np.asarray(cae.validation_scores_)
     rises = np.diff(scores[-6:])
-    assert np.all((0 < rises) & (rises < cae.tol))
-    assert cae.n_iter_ == _first_stop(scores, cae.tol, 5)
+    assert np.all((0 < rises) & (rises < least))
+    assert cae.n_iter_ == _first_stop(scores, least, 5)
+    assert _first_stop(scores, 0.0, 5) is None  # a rule on rises alone would not stop yet
 
 
 def test_validation_attributes_only_with_early_stopping():

@@ -27,6 +27,8 @@ X = 0.5 + np.outer(rng.uniform(-0.5, 0.5, 300), u1) + np.outer(0.02 * rng.randn(
 contractions = [0.0, 0.001, 0.01, 0.1, 0.3]
 along, across = [], []
 for contraction in contractions:
+    # Converged models (tol=1e-7): at the default tol the plain autoencoder
+    # stops short of the identity it converges to.
     cae = ContractiveAutoencoder(
         n_components=8, contraction=contraction, tol=1e-7, max_iter=2000, random_state=0
     ).fit(X)

@@ -23,7 +23,7 @@ radius = 1 + 0.03 * rng.randn(500)
 X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
 
 cae = ContractiveAutoencoder(
-    n_components=16, activation="tanh", contraction=0.01, tol=1e-7, max_iter=2000, random_state=0
+    n_components=16, activation="tanh", contraction=0.01, random_state=0
 ).fit(X)
 
 shown = X[::10]

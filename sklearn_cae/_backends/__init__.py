@@ -21,6 +21,7 @@ FUNCTIONS = (
     "workspace",  # (X, minibatch) -> the context an objective runs in
     "full_objective",  # (X, settings, workspace, random_state, gradient) -> (fun, seed)
     "minibatch_objective",  # (X, settings, workspace, random_state, batch_size, shuffle)
+    "baseline_loss",  # (X, settings) -> half the total variance: the stopping rule's unit
     "mean_reconstruction",  # (X, params, settings, memory_share) -> float
     "reconstruction_losses",  # (X, params, settings) -> one per row
     "encode",  # (X, W, b, activation) -> codes

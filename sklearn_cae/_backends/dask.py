@@ -287,6 +287,19 @@ def mean_reconstruction(X, params, settings, memory_share=1.0):
     return tree_sum(parts).compute()[0] / X.shape[0]
 
 
+def baseline_loss(X, settings):
+    """``inprocess.baseline_loss`` of the dask array ``X``: each block's
+    column moments where it lives, merged in block order on the client."""
+    chunk_rows = inprocess.moments_rows(X, settings)
+    moments = dask.delayed(_objective.column_moments, pure=True)
+    parts = dask.compute(*[moments(block, chunk_rows) for block in X.to_delayed().ravel()])
+    total = (0, np.zeros(X.shape[1]), np.zeros(X.shape[1]))
+    for part in parts:
+        total = _objective.merge_moments(total, part)
+    rows, _, m2 = total
+    return 0.5 * float(m2.sum()) / max(rows, 1)
+
+
 def reconstruction_losses(X, params, settings):
     """Each row's reconstruction loss, lazily, with ``X``'s row chunks."""
     args = (settings.activation, settings.loss, inprocess.reconstruction_rows(X, settings))

@@ -354,3 +354,19 @@ def reconstruction_losses(X, params, settings):
     return _objective.reconstruction_losses(
         X, *params, settings.activation, settings.loss, chunk_rows
     )
+
+
+def baseline_loss(X, settings):
+    """Half the total variance of ``X``'s columns: the mean squared-error
+    loss of reconstructing every row by the mean row. The stopping rule
+    measures improvements in its units (``tol`` times it), so the rule does
+    not depend on the data's scale. Over row chunks that fit in
+    working_memory."""
+    rows, _, m2 = _objective.column_moments(X, moments_rows(X, settings))
+    return 0.5 * float(m2.sum()) / max(rows, 1)
+
+
+def moments_rows(X, settings):
+    """Rows per chunk of ``_objective.column_moments`` of ``X``."""
+    row_bytes = _objective.row_bytes("moments", X, settings.n_components)
+    return max(1, min(rows_in_working_memory(settings.working_memory, row_bytes), X.shape[0]))
