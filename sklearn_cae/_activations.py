@@ -110,6 +110,9 @@ ACTIVATIONS = {
     "identity": (_identity, _ones, _zeros),
 }
 
+#: activation -> the bounds its codes saturate at (bounded activations only).
+BOUNDS = {"logistic": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
 #: activations whose second derivative is identically zero, so the penalty
 #: sends no gradient through the pre-activations.
 ZERO_CURVATURE = frozenset({"relu", "identity"})

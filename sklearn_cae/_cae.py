@@ -95,8 +95,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         sigmoid output and needs data in ``[0, 1]``: values outside it by
         at most 4 machine epsilons (the rounding errors of MinMaxScaler)
         are clipped, larger ones are an error. The default (with logistic
-        units) accepts data on any scale; on scikit-learn's shipped
-        datasets no other activation/loss scored better by more
+        units) needs scaled data (``StandardScaler`` or ``MinMaxScaler``):
+        on raw features in the thousands the units saturate and learn
+        nothing, and a fit says so with a warning. On scikit-learn's shipped
+        datasets, scaled, no other activation/loss scored better by more
         than about one cross-validation standard deviation (see "Why
         these defaults" in the user guide's "Choosing the parameters").
 
@@ -161,7 +163,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     random_state : int, RandomState instance or None, default=None
         Seeds the Glorot-uniform initialisation of the weights. Pass an int
-        for reproducible (bitwise identical) results.
+        for reproducible results, bitwise identical for a given number of
+        threads (which sets how the rows are split into chunks; see
+        ``working_memory``).
 
     verbose : int, default=0
         If positive, print one line per L-BFGS iteration (iteration,
@@ -451,6 +455,21 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         )
         return params if dtype is None else tuple(p.astype(dtype) for p in params)
 
+    def _cast_to_model(self, backend, X):
+        """A later partial_fit chunk in the model's dtype; an error, not an
+        overflow to inf, for values beyond a float32 model's range."""
+        dtype = self.components_.dtype
+        if X.dtype != dtype and (extremes := backend.extremes(X)) is not None:
+            largest, limit = max(-float(extremes[0]), float(extremes[1])), float(np.finfo(dtype).max)
+            if largest > limit:
+                raise ValueError(
+                    f"partial_fit casts each chunk to the model's dtype {dtype} (that of its "
+                    f"first chunk), but this chunk holds values up to {largest:.3g}, beyond "
+                    f"{dtype}'s largest value {limit:.3g}. Scale X, or start the model from a "
+                    f"{X.dtype} chunk."
+                )
+        return X.astype(dtype, copy=False)
+
     def _warm_theta(self, incremental):
         fitted_k = self.components_.shape[0]
         if fitted_k != self.n_components:
@@ -559,7 +578,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         first_pass = not hasattr(self, "components_") or not (self.warm_start or incremental)
         X = backend.validate(self, X, reset=first_pass)
         if incremental and not first_pass:  # later chunks in the model's dtype, as MLP's
-            X = X.astype(self.components_.dtype, copy=False)
+            X = self._cast_to_model(backend, X)
         X = backend.hold(X)  # on a cluster, the rows stay on the workers
         self._check_unit_interval(backend, X)
         if first_pass or not incremental:

@@ -362,19 +362,20 @@ def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
     epoch began, before it propagates: everything is then of the last
     complete epoch, as ``progress`` is.
 
-    A non-finite minibatch objective is an error before its step. If the
-    same minibatch's objective is finite at the epoch's starting
-    parameters, the epoch's steps diverged and the error names
+    A non-finite minibatch objective is an error before its step. If Adam
+    has stepped and the same minibatch's objective is finite at the
+    parameters it started from, its steps diverged and the error names
     ``learning_rate_init``; else it says what overflowed
     (``progress.diagnose``).
     """
     theta = theta0
+    theta_first = theta0.copy()
     epoch_loss = np.nan
     for _ in range(max_iter):
         theta_start, optimizer_start = theta.copy(), optimizer.snapshot()
         random_start = random_state.get_state()
         try:
-            epoch_loss = _epoch(fun, theta, optimizer, epoch(), theta_start, progress)
+            epoch_loss = _epoch(fun, theta, optimizer, epoch(), theta_first, progress)
         except KeyboardInterrupt:
             theta[...] = theta_start
             optimizer.restore(optimizer_start)
@@ -387,21 +388,22 @@ def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
     return Result(theta, epoch_loss, max_iter, BUDGET, message, advice)
 
 
-def _epoch(fun, theta, optimizer, batches, theta_start, progress):
-    """One epoch of :func:`adam` from ``theta_start``: its loss (the batches'
-    objectives, weighted by their rows)."""
+def _epoch(fun, theta, optimizer, batches, theta_first, progress):
+    """One epoch of :func:`adam`: its loss (the batches' objectives,
+    weighted by their rows). ``theta_first``: where Adam started."""
     epoch_loss, n_samples = 0.0, 0
     for rows, n_rows in batches:
         J, grad = fun(theta, rows)
         if not np.isfinite(J):  # stop before the step spreads it to theta
             when = f"in epoch {progress.n_iter + 1}"
-            if n_samples and np.isfinite(fun(theta_start, rows)[0]):  # after a step
+            stepped = n_samples or progress.n_iter
+            if stepped and np.isfinite(fun(theta_first, rows)[0]):
                 raise ValueError(
-                    f"The objective of a minibatch is {J} {when}, and finite at the epoch's "
-                    "starting parameters: Adam's steps diverged. Lower learning_rate_init "
-                    f"(now {optimizer.learning_rate_init:g})."
+                    f"The objective of a minibatch is {J} {when}, and finite at the "
+                    "parameters Adam started from: its steps diverged. Lower "
+                    f"learning_rate_init (now {optimizer.learning_rate_init:g})."
                 )
-            check_finite(theta_start, J, when, progress.diagnose)
+            check_finite(theta_first, J, when, progress.diagnose)
         optimizer.update(theta, grad)
         epoch_loss += J * n_rows
         n_samples += n_rows

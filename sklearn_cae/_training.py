@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _objective, _solvers
+from ._activations import BOUNDS
 
 AUTO_BATCH_SIZE = 256  # see the user guide, "Choosing a solver"
 
@@ -84,6 +85,7 @@ def fit(backend, X, settings, theta, random_state, adam_state=None, incremental=
     fun.diagnose = None
     if not incremental:
         _solvers.warn_unless_converged(result, solver.name)
+        _warn_if_saturated(backend, X, theta, settings)
     summary = None
     if settings.verbose:
         rec = _mean_reconstruction(backend, X, theta, settings)
@@ -222,6 +224,34 @@ def _progress(backend, X, X_val, fun, settings, solver, scale):
     )
 
 
+#: Rows whose codes the saturation check looks at, and the share of their
+#: codes within SATURATED of a bound that makes the fit useless.
+SATURATION_ROWS, SATURATED, SATURATED_SHARE = 1000, 1e-6, 0.9
+
+
+def _warn_if_saturated(backend, X, theta, settings):
+    """Warn when the fitted units' codes sit at their bounds: on unscaled
+    data they saturate from the start and never learn (raw features up to
+    thousands left 99 % of the codes within 1e-6 of 0 or 1)."""
+    if settings.activation not in BOUNDS:
+        return
+    low, high = BOUNDS[settings.activation]
+    rows = X[:SATURATION_ROWS]
+    W, b, _, _ = _objective.unpack(theta, X.shape[1], settings.n_components, settings.tied)
+    codes = np.asarray(
+        backend.encode(rows, W.astype(X.dtype), b.astype(X.dtype), settings.activation)
+    )
+    share = np.mean((codes - low < SATURATED) | (high - codes < SATURATED)) if codes.size else 0.0
+    if share >= SATURATED_SHARE:
+        _solvers.warn(
+            f"{share:.1%} of the codes of the first {codes.shape[0]} training rows are within "
+            f"{SATURATED:g} of the {settings.activation} units' bounds {low:g} and {high:g}: "
+            "the units saturated and learnt almost nothing. X looks unscaled (its largest "
+            f"|value| is {largest(backend, X):.3g}): scale it, for example with StandardScaler "
+            "or MinMaxScaler."
+        )
+
+
 def largest(backend, X):
     """max |X| over its stored values (0 if none), a float, from its
     extremes, without a copy of ``abs(X)``."""
@@ -238,7 +268,9 @@ def _may_overflow_float32(backend, X):
     if X.dtype != np.float32:
         return False
     rows = min(X.shape[0], _objective.MAX_CHUNK_ROWS)
-    return 0.5 * largest(backend, X) ** 2 * X.shape[1] * rows > np.finfo(np.float32).max
+    # As Python floats: comparing one beyond float32's range with a float32
+    # would cast it, with an overflow warning from inside the package.
+    return 0.5 * largest(backend, X) ** 2 * X.shape[1] * rows > float(np.finfo(np.float32).max)
 
 
 def _overflow_advice(backend, X, fun, settings, theta, J):

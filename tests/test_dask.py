@@ -101,7 +101,8 @@ def test_inference_is_lazy_and_equals_in_memory(client, X):
 def test_early_stopping_splits_each_block(client, X):
     dX = to_dask(X).rechunk({1: -1})
     train, val = dask_backend.split(dX, 0.25, np.random.RandomState(0))
-    assert val.chunks[0] == (12, 12, 12, 12, 5)  # ceil(0.25 * rows) of each block
+    # ceil(0.25 * 200) = 50 rows in all, as numpy's split, each block its share
+    assert val.chunks[0] == (12, 11, 11, 11, 5)
     rows = np.concatenate([train.compute(), val.compute()])
     assert_allclose(np.sort(rows, axis=0), np.sort(X, axis=0))  # a partition of the rows
     cae = ContractiveAutoencoder(
@@ -336,3 +337,30 @@ def test_block_stream_shuffles_the_rows_inside_each_block(client, X):
     for i, rows in first.items():
         assert sorted(rows) == sorted(second[i]) == list(range(len(rows)))
         assert rows != sorted(rows) and rows != second[i]
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("block_rows, fraction", [(1, 0.1), (5, 0.9)])
+def test_early_stopping_on_small_blocks_holds_out_as_numpy_does(
+    client, X, solver, block_rows, fraction
+):
+    # Each block used to hold out ceil(fraction * its rows): every row of
+    # 1-row blocks, so no training row was left and the fit crashed.
+    params = dict(n_components=3, max_iter=3, early_stopping=True, random_state=0)
+    cae = ContractiveAutoencoder(**params, solver=solver, validation_fraction=fraction)
+    cae.fit(da.from_array(X[:40], chunks=(block_rows, -1)))
+    assert len(cae.validation_scores_) == cae.n_iter_ > 0
+    train, val = dask_backend.split(
+        da.from_array(X[:40], chunks=(block_rows, -1)), fraction, np.random.RandomState(0)
+    )
+    assert val.shape[0] == int(np.ceil(fraction * 40)) and train.shape[0] > 0  # numpy's counts
+
+
+def test_early_stopping_without_training_rows_is_numpys_error(client, X):
+    numpy_error = error_message(
+        ContractiveAutoencoder(early_stopping=True, validation_fraction=0.9).fit, X[:1]
+    )
+    dask_error = error_message(
+        ContractiveAutoencoder(early_stopping=True, validation_fraction=0.9).fit, to_dask(X[:1])
+    )
+    assert dask_error == numpy_error and "train set will be empty" in numpy_error

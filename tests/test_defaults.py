@@ -4,7 +4,6 @@ import warnings
 
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 
 from sklearn_cae import ContractiveAutoencoder
@@ -32,7 +31,7 @@ def test_default_fit_ends_converged_without_a_warning(load, params):
     X = MinMaxScaler(clip=True).fit_transform(load())
     cae = ContractiveAutoencoder(random_state=0, **params)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error")  # no ConvergenceWarning, no saturation warning
         cae.fit(X)
-    # Stopped by the rule, well inside the budget (measured: 27-520 iterations).
+    # Stopped by the rule, well inside the budget (measured: 94-531 iterations).
     assert cae.n_iter_ < cae.max_iter

@@ -123,12 +123,13 @@ def hold(X):
 
 
 def split(X, test_size, random_state):
-    """Hold out ``ceil(test_size * m)`` random rows of each block of ``m``
-    rows, on the workers: nothing is gathered. Returns ``(X_train, X_test)``,
-    persisted."""
+    """Hold out as many random rows as ``train_test_split`` would,
+    ``ceil(test_size * n_samples)`` (with its error when no training row
+    would be left), each block its share (:func:`held_out`), on the
+    workers: nothing is gathered. Returns ``(X_train, X_test)``, persisted."""
     rows = X.chunks[0]
     seeds = random_state.randint(np.iinfo(np.int32).max, size=len(rows)).tolist()
-    n_test = [int(np.ceil(test_size * m)) for m in rows]
+    n_test = held_out(rows, test_size)
 
     def part(test):
         sizes = tuple(t if test else m - t for m, t in zip(rows, n_test, strict=True))
@@ -137,6 +138,27 @@ def split(X, test_size, random_state):
         )
 
     return dask.persist(part(test=False), part(test=True))
+
+
+def held_out(rows, test_size):
+    """Rows to hold out of blocks of ``rows`` rows: ``ceil(test_size * sum(rows))``
+    in all, as scikit-learn's split, dealt in proportion to the blocks'
+    sizes (each ``test_size * m`` rounded down, the rest one each to the
+    blocks with the largest remainders), so small blocks do not each hold
+    out a whole row."""
+    n_samples = sum(rows)
+    n_test = int(np.ceil(test_size * n_samples))
+    if n_samples - n_test < 1:
+        raise ValueError(
+            f"With n_samples={n_samples}, test_size={test_size} and train_size=None, the "
+            "resulting train set will be empty. Adjust any of the aforementioned parameters."
+        )
+    shares = [test_size * m for m in rows]
+    counts = [int(np.floor(share)) for share in shares]
+    by_remainder = sorted(range(len(rows)), key=lambda i: counts[i] - shares[i])
+    for i in by_remainder[: n_test - sum(counts)]:
+        counts[i] += 1
+    return counts
 
 
 def _split_block(block, seeds, n_test, test, block_id=None):
