@@ -460,7 +460,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         overflow to inf, for values beyond a float32 model's range."""
         dtype = self.components_.dtype
         if X.dtype != dtype and (extremes := backend.extremes(X)) is not None:
-            largest, limit = max(-float(extremes[0]), float(extremes[1])), float(np.finfo(dtype).max)
+            largest = max(-float(extremes[0]), float(extremes[1]))
+            limit = float(np.finfo(dtype).max)  # as Python floats: no cast to float32
             if largest > limit:
                 raise ValueError(
                     f"partial_fit casts each chunk to the model's dtype {dtype} (that of its "
