@@ -516,6 +516,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             iteration or evaluation budget reached (the epoch budget for
             Adam), or L-BFGS-B stopping abnormally (its status and message
             are in the warning).
+        UserWarning
+            When the fitted codes end saturated (logistic or tanh units: 90 %
+            of the codes of the first 1000 rows within 1e-6 of a bound), as
+            on unscaled data: scale ``X``.
 
         Notes
         -----
