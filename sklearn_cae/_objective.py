@@ -223,6 +223,12 @@ def merge_moments(a, b):
         return rows, mean, m2_a + m2_b + delta**2 * (rows_a * rows_b / rows)
 
 
+def half_total_variance(moments):
+    """Half the sum of the columns' variances, from their :func:`column_moments`."""
+    rows, _, m2 = moments
+    return 0.5 * float(m2.sum()) / max(rows, 1)
+
+
 def mean_reconstruction_loss(X, *args):
     """``(1/N) sum_i rec_i``: :func:`reconstruction_loss_sum` over ``N``."""
     return reconstruction_loss_sum(X, *args) / X.shape[0]

@@ -195,9 +195,13 @@ def _adam_optimizer(theta, settings, state):
 
 def _mean_reconstruction(backend, X, theta, settings):
     """Beside the objective during a fit: on half of working_memory."""
+    return backend.mean_reconstruction(X, _params_of(theta, X, settings), settings, 0.5)
+
+
+def _params_of(theta, X, settings):
+    """``(W, b, D, c)`` of the flat ``theta``, in ``X``'s dtype."""
     params = _objective.unpack(theta, X.shape[1], settings.n_components, settings.tied)
-    params = tuple(p.astype(X.dtype) for p in params)
-    return backend.mean_reconstruction(X, params, settings, 0.5)
+    return tuple(p.astype(X.dtype) for p in params)
 
 
 def _progress(backend, X, X_val, fun, settings, solver, scale):
@@ -237,10 +241,8 @@ def _warn_if_saturated(backend, X, theta, settings):
         return
     low, high = BOUNDS[settings.activation]
     rows = X[:SATURATION_ROWS]
-    W, b, _, _ = _objective.unpack(theta, X.shape[1], settings.n_components, settings.tied)
-    codes = np.asarray(
-        backend.encode(rows, W.astype(X.dtype), b.astype(X.dtype), settings.activation)
-    )
+    W, b, _, _ = _params_of(theta, X, settings)
+    codes = np.asarray(backend.encode(rows, W, b, settings.activation))
     share = np.mean((codes - low < SATURATED) | (high - codes < SATURATED)) if codes.size else 0.0
     if share >= SATURATED_SHARE:
         _solvers.warn(

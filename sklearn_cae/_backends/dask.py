@@ -318,8 +318,7 @@ def baseline_loss(X, settings):
     total = (0, np.zeros(X.shape[1]), np.zeros(X.shape[1]))
     for part in parts:
         total = _objective.merge_moments(total, part)
-    rows, _, m2 = total
-    return 0.5 * float(m2.sum()) / max(rows, 1)
+    return _objective.half_total_variance(total)
 
 
 def reconstruction_losses(X, params, settings):

@@ -248,7 +248,13 @@ def chunk_rows(X, settings, n_threads=1, memory_share=1.0):
 
 def reconstruction_rows(X, settings, memory_share=1.0):
     """Rows per chunk of the reconstruction sums and losses of ``X``."""
-    row_bytes = _objective.row_bytes("reconstruction", X, settings.n_components, loss=settings.loss)
+    return _rows_of("reconstruction", X, settings, memory_share)
+
+
+def _rows_of(kernel, X, settings, memory_share=1.0):
+    """Rows per chunk of ``kernel`` on ``X`` within ``memory_share`` of
+    working_memory, at most all of them."""
+    row_bytes = _objective.row_bytes(kernel, X, settings.n_components, loss=settings.loss)
     rows = rows_in_working_memory(settings.working_memory, row_bytes, memory_share)
     return max(1, min(rows, X.shape[0]))
 
@@ -362,11 +368,9 @@ def baseline_loss(X, settings):
     measures improvements in its units (``tol`` times it), so the rule does
     not depend on the data's scale. Over row chunks that fit in
     working_memory."""
-    rows, _, m2 = _objective.column_moments(X, moments_rows(X, settings))
-    return 0.5 * float(m2.sum()) / max(rows, 1)
+    return _objective.half_total_variance(_objective.column_moments(X, moments_rows(X, settings)))
 
 
 def moments_rows(X, settings):
     """Rows per chunk of ``_objective.column_moments`` of ``X``."""
-    row_bytes = _objective.row_bytes("moments", X, settings.n_components)
-    return max(1, min(rows_in_working_memory(settings.working_memory, row_bytes), X.shape[0]))
+    return _rows_of("moments", X, settings)
