@@ -9,6 +9,7 @@ import functools
 from numbers import Integral, Real
 
 import numpy as np
+import sklearn
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -16,13 +17,14 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from . import _objective, _training
 from ._activations import ACTIVATIONS
-from ._backends import inprocess, pick
+from ._backends import array_api, finfo, inprocess, pick
 from ._settings import Settings
 
 #: Where the documentation is published; the HTML repr's "?" links to the
@@ -433,7 +435,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         if self.loss != "cross_entropy" or (extremes := backend.extremes(X)) is None:
             return
         low, high = extremes
-        slack = _UNIT_INTERVAL_ULPS * np.finfo(X.dtype).eps
+        slack = _UNIT_INTERVAL_ULPS * finfo(X.dtype).eps
         if low < -slack or high > 1 + slack:
             raise ValueError(
                 "loss='cross_entropy' needs X in [0, 1]; got values in "
@@ -446,14 +448,33 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """The parameters as the frozen value the modules below take."""
         return Settings.from_params(self.get_params(deep=False))
 
-    def _params(self, dtype=None):
+    def _params(self, dtype=None, backend=inprocess):
+        """``(W, b, D, c)``, in ``dtype`` if given (cast by ``backend``)."""
         params = (
             self.components_,
             self.intercept_hidden_,
             self.decoder_components_,
             self.intercept_visible_,
         )
-        return params if dtype is None else tuple(p.astype(dtype) for p in params)
+        return params if dtype is None else tuple(backend.cast(p, dtype) for p in params)
+
+    def _pick_for_model(self, X, method):
+        """The backend of ``X`` for ``method`` of the fitted model. Rows of an
+        Array API namespace, or a model fitted on such rows, need ``X`` of
+        the model's namespace and device (scikit-learn's error otherwise)."""
+        backend = pick(X)
+        on_numpy = isinstance(self.components_, np.ndarray)
+        if backend is array_api or not on_numpy:
+            if not on_numpy and not sklearn.get_config()["array_api_dispatch"]:
+                raise ValueError(
+                    f"This model was fitted on {type(self.components_).__name__} arrays with "
+                    f"array_api_dispatch on: call {method} inside "
+                    "sklearn.config_context(array_api_dispatch=True) with X of the same "
+                    "namespace and device, or move the model to numpy first (see the user "
+                    "guide, 'GPUs')."
+                )
+            check_same_namespace(X, self, attribute="components_", method=method)
+        return backend
 
     def _cast_to_model(self, backend, X):
         """A later partial_fit chunk in the model's dtype; an error, not an
@@ -461,7 +482,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         dtype = self.components_.dtype
         if X.dtype != dtype and (extremes := backend.extremes(X)) is not None:
             largest = max(-float(extremes[0]), float(extremes[1]))
-            limit = float(np.finfo(dtype).max)  # as Python floats: no cast to float32
+            limit = float(finfo(dtype).max)  # as Python floats: no cast to float32
             if largest > limit:
                 raise ValueError(
                     f"partial_fit casts each chunk to the model's dtype {dtype} (that of its "
@@ -469,9 +490,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     f"{dtype}'s largest value {limit:.3g}. Scale X, or start the model from a "
                     f"{X.dtype} chunk."
                 )
-        return X.astype(dtype, copy=False)
+        return backend.cast(X, dtype)
 
-    def _warm_theta(self, incremental):
+    def _warm_theta(self, backend, incremental):
         fitted_k = self.components_.shape[0]
         if fitted_k != self.n_components:
             who, advice = "warm_start=True", "Set warm_start=False to start afresh."
@@ -481,7 +502,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"{who} continues from the fitted parameters, which have "
                 f"n_components={fitted_k}, but n_components={self.n_components}. {advice}"
             )
-        return _objective.pack(*self._params(), self.tied_weights)
+        params = (backend.to_numpy(p) for p in self._params())
+        return _objective.pack(*params, self.tied_weights)
 
     # ------------------------------------------------------------- training
     @_fit_context(prefer_skip_nested_validation=True)
@@ -577,10 +599,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return self._fit(X, incremental=True)
 
     def _fit(self, X, incremental):
-        backend = pick(X)
         settings = self._settings()
-        backend.check_settings(settings)
         first_pass = not hasattr(self, "components_") or not (self.warm_start or incremental)
+        method = "partial_fit" if incremental else "fit"
+        backend = pick(X) if first_pass else self._pick_for_model(X, method)
+        backend.check_settings(settings)
         X = backend.validate(self, X, reset=first_pass)
         if incremental and not first_pass:  # later chunks in the model's dtype, as MLP's
             X = self._cast_to_model(backend, X)
@@ -595,18 +618,24 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 X.shape[1], settings.n_components, settings.activation, settings.tied, random_state
             )
         else:
-            theta = self._warm_theta(incremental)
+            theta = self._warm_theta(backend, incremental)
         adam_state = getattr(self, "_adam_state", None)
         outcome = _training.fit(backend, X, settings, theta, random_state, adam_state, incremental)
-        self._keep(outcome, X.shape[1], X.dtype, incremental)
+        self._keep(outcome, backend.parameters(outcome.theta, X, settings), incremental)
         if outcome.summary is not None:
             print(outcome.summary)
         return self
 
-    def _keep(self, outcome, n_features, dtype, incremental):
-        """Set the fitted attributes from a fit's ``outcome`` (``incremental``:
-        a partial_fit pass, whose iterations add to the earlier ones)."""
-        self._set_fitted(outcome.theta, n_features, dtype)
+    def _keep(self, outcome, params, incremental):
+        """Set the fitted attributes from a fit's ``outcome``, its parameters
+        ``params = (W, b, D, c)`` where the rows are (``incremental``: a
+        partial_fit pass, whose iterations add to the earlier ones)."""
+        W, b, D, c = params
+        self.components_ = W
+        self.intercept_hidden_ = b
+        self.decoder_components_ = W if self.tied_weights else D
+        self.intercept_visible_ = c
+        self._n_features_out = self.n_components
         self.loss_ = outcome.loss
         self._random_state = outcome.random_state
         self._adam_state = outcome.adam_state
@@ -621,15 +650,6 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         if outcome.validation_scores is not None:
             self.validation_scores_ = outcome.validation_scores
             self.best_validation_score_ = outcome.best_validation_score
-
-    def _set_fitted(self, theta, n_features, dtype):
-        """Set the fitted weights from the flat parameters ``theta``."""
-        W, b, D, c = _objective.unpack(theta, n_features, self.n_components, self.tied_weights)
-        self.components_ = W.astype(dtype)
-        self.intercept_hidden_ = b.astype(dtype)
-        self.decoder_components_ = self.components_ if self.tied_weights else D.astype(dtype)
-        self.intercept_visible_ = c.astype(dtype)
-        self._n_features_out = self.n_components
 
     # ------------------------------------------------------------ inference
     def transform(self, X):
@@ -649,9 +669,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             bounded by ``working_memory``.
         """
         check_is_fitted(self)
-        backend = pick(X)
+        backend = self._pick_for_model(X, "transform")
         X = backend.validate(self, X, reset=False)
-        W, b, _, _ = self._params(X.dtype)
+        W, b, _, _ = self._params(X.dtype, backend)
         return backend.encode(X, W, b, self.activation)
 
     def inverse_transform(self, X):
@@ -669,7 +689,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             sigmoid for ``loss="cross_entropy"``.
         """
         check_is_fitted(self)
-        backend = pick(X)
+        backend = self._pick_for_model(X, "inverse_transform")
         H = backend.validate_codes(X)
         if H.shape[1] != self.n_components:
             raise ValueError(
@@ -677,7 +697,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"has n_components={self.n_components}: inverse_transform "
                 "expects codes as returned by transform."
             )
-        _, _, D, c = self._params(H.dtype)
+        _, _, D, c = self._params(H.dtype, backend)
         return backend.decode(H, D, c, self.loss)
 
     def score_samples(self, X):
@@ -717,10 +737,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         True
         """
         check_is_fitted(self)
-        backend = pick(X)
+        backend = self._pick_for_model(X, "score_samples")
         X = backend.validate(self, X, reset=False)
         self._check_unit_interval(backend, X)
-        return -backend.reconstruction_losses(X, self._params(X.dtype), self._settings())
+        return -backend.reconstruction_losses(X, self._params(X.dtype, backend), self._settings())
 
     def score(self, X, y=None):
         """Minus the mean per-sample reconstruction loss (higher is better).
@@ -743,10 +763,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         score : float
         """
         check_is_fitted(self)
-        backend = pick(X)
+        backend = self._pick_for_model(X, "score")
         X = backend.validate(self, X, reset=False)
         self._check_unit_interval(backend, X)
-        return -backend.mean_reconstruction(X, self._params(X.dtype), self._settings())
+        return -backend.mean_reconstruction(X, self._params(X.dtype, backend), self._settings())
 
     def jacobian(self, X):
         """Per-sample Jacobian of the encoder, ``dh/dx = diag(f'(a)) W``.
@@ -765,9 +785,9 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             :mod:`sklearn_cae.diagnostics` do) or use :meth:`tangents`.
         """
         check_is_fitted(self)
-        backend = pick(X)
+        backend = self._pick_for_model(X, "jacobian")
         X = backend.validate(self, X, reset=False)
-        W, b, _, _ = self._params(X.dtype)
+        W, b, _, _ = self._params(X.dtype, backend)
         return backend.jacobian(X, W, b, self.activation)
 
     def tangents(self, X, n_directions):
@@ -801,7 +821,11 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             codes follow each direction.
         """
         check_is_fitted(self)
-        X = pick(X).validate(self, X, reset=False)  # then computed in this process
+        backend = self._pick_for_model(X, "tangents")
+        X = backend.validate(self, X, reset=False)
+        params = self._params(X.dtype, backend)
+        if backend is array_api:  # computed on the host, in numpy (a small SVD per row)
+            X, params = backend.to_numpy(X), tuple(backend.to_numpy(p) for p in params)
         k, n = self.components_.shape
         is_count = isinstance(n_directions, Integral) and not isinstance(n_directions, bool)
         if not (is_count and 1 <= n_directions <= min(k, n)):
@@ -809,7 +833,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 "n_directions must be an int in [1, min(n_components, n_features)] = "
                 f"[1, {min(k, n)}]; got {n_directions!r}."
             )
-        W, b, _, _ = self._params(X.dtype)
+        W, b, _, _ = params
         row_bytes = _objective.row_bytes("tangents", X, k)
         chunk_rows = inprocess.rows_in_working_memory(self.working_memory, row_bytes)
         return _objective.tangents(X, W, b, self.activation, n_directions, chunk_rows)
@@ -818,4 +842,5 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.array_api_support = True
         return tags

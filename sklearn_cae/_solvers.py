@@ -16,6 +16,7 @@ driver's word for it), and :func:`warn_unless_converged` warns on every
 ending other than convergence, early stopping or an interrupt.
 """
 
+import math
 import os
 import sys
 import time
@@ -28,6 +29,7 @@ import numpy as np
 import scipy.optimize
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.externals.array_api_compat import array_namespace
 
 #: ``Result.status`` values every driver shares (scipy's codes for L-BFGS-B);
 #: any other status is an abnormal ending.
@@ -50,6 +52,31 @@ def warn(message, category=UserWarning):
     warnings.warn(message, category, stacklevel=stacklevel)
 
 
+# The parameters are numpy arrays, or (Adam on Array API rows) arrays of the
+# rows' namespace on their device: these three work on both, numpy's as before.
+def copy_of(theta):
+    """A copy of the parameters ``theta``."""
+    if isinstance(theta, np.ndarray):
+        return theta.copy()
+    return array_namespace(theta).asarray(theta, copy=True)
+
+
+def all_finite(theta):
+    """Whether every parameter is finite."""
+    if isinstance(theta, np.ndarray):
+        return bool(np.all(np.isfinite(theta)))
+    xp = array_namespace(theta)
+    return bool(xp.all(xp.isfinite(theta)))
+
+
+def same_values(a, b):
+    """Whether the parameters ``a`` and ``b`` are equal (of one namespace)."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    xp = array_namespace(a)
+    return bool(xp.all(a == b))
+
+
 def check_finite(theta, J, when, diagnose=None):
     """Raise a ValueError if the objective ``J`` or the parameters are not finite.
 
@@ -58,7 +85,7 @@ def check_finite(theta, J, when, diagnose=None):
     here (through :meth:`Progress.update`), and every point it evaluates
     through :class:`LastEvaluation`.
     """
-    if not np.all(np.isfinite(theta)):
+    if not all_finite(theta):
         what = "The solver produced non-finite parameter weights (a step overflowed)"
     elif not np.isfinite(J):
         what = f"The objective is {J}"
@@ -138,7 +165,7 @@ class Progress:
     def update(self, theta, J):
         """Record the iterate ``theta`` with objective ``J``; returns whether to stop."""
         check_finite(theta, J, f"at iteration {self.n_iter + 1}", self.diagnose)
-        self.last_theta = theta.copy()
+        self.last_theta = copy_of(theta)
         self.loss_curve.append(float(J))
         line = f"Iteration {self.n_iter}: objective {J:.8f}"
         if self.verbose and self.details is not None:
@@ -148,7 +175,7 @@ class Progress:
             self.validation_scores.append(score)
             line += f", validation score {score:.8f}"
             if score > self.best_score:
-                self.best_theta, self.best_iteration = theta.copy(), self.n_iter
+                self.best_theta, self.best_iteration = copy_of(theta), self.n_iter
         else:
             score = -float(J)
         if score < self.best_score + self.tol * self.scale:
@@ -216,10 +243,10 @@ class LastEvaluation:
         self.finite = None
 
     def __call__(self, theta):
-        if self.theta is None or not np.array_equal(theta, self.theta):
+        if self.theta is None or not same_values(theta, self.theta):
             check_finite(theta, 0.0, "while searching for the next iterate", self.diagnose)
             self.theta, self.value = None, self.fun(theta)
-            self.theta = theta.copy()
+            self.theta = copy_of(theta)
             self.finite = (self.theta, self.value[0])
         return self.value
 
@@ -285,8 +312,9 @@ class Adam:
     """Adam's state (Kingma and Ba, 2015) for one flat parameter vector.
 
     scikit-learn MLP's ``AdamOptimizer`` on a single array, updated in
-    place, its moments in ``dtype`` (the parameters'): with ``g`` the
-    gradient at step ``t``::
+    place, its moments of the parameters' dtype, namespace and device
+    (numpy's, or an Array API namespace's: the same arithmetic, without
+    ``out=``): with ``g`` the gradient at step ``t``::
 
         m = beta_1 m + (1 - beta_1) g
         v = beta_2 v + (1 - beta_2) g^2
@@ -295,29 +323,32 @@ class Adam:
 
     ``state`` is the dict ``{"t", "m", "v"}`` (builtins and arrays only, so
     an estimator can keep it and still persist with skops); pass a
-    previous one to continue from it.
+    previous one to continue from it. ``theta`` are the parameters it will
+    step (only their size, dtype, namespace and device are read).
     """
 
     def __init__(
         self,
-        n_params,
+        theta,
         learning_rate_init=1e-3,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        dtype=np.float64,
         state=None,
     ):
         self.learning_rate_init = learning_rate_init
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self._xp = None if isinstance(theta, np.ndarray) else array_namespace(theta)
+        zeros = np.zeros_like if self._xp is None else self._xp.zeros_like
         if state is None:
-            state = {"t": 0, "m": np.zeros(n_params, dtype), "v": np.zeros(n_params, dtype)}
+            state = {"t": 0, "m": zeros(theta), "v": zeros(theta)}
         self.state = state
-        self._step = np.empty(n_params, dtype)  # the one temporary, reused
+        # numpy's one temporary, reused
+        self._step = np.empty_like(theta) if self._xp is None else None
 
     def snapshot(self):
         """A copy of the state, for :meth:`restore`."""
-        return {"t": self.state["t"], "m": self.state["m"].copy(), "v": self.state["v"].copy()}
+        return {"t": self.state["t"], "m": copy_of(self.state["m"]), "v": copy_of(self.state["v"])}
 
     def restore(self, snapshot):
         """Put the state back to ``snapshot`` (in place: ``state`` stays the same dict)."""
@@ -329,6 +360,9 @@ class Adam:
         """One step: move ``theta`` (in place) along the gradient ``grad``."""
         self.state["t"] = t = self.state["t"] + 1
         m, v, step = self.state["m"], self.state["v"], self._step
+        if self._xp is not None:
+            self._update_in_namespace(theta, grad, t)
+            return
         m *= self.beta_1
         m += np.multiply(grad, 1.0 - self.beta_1, out=step)
         v *= self.beta_2
@@ -341,6 +375,16 @@ class Adam:
         np.divide(m, step, out=step)
         step *= rate
         theta -= step
+
+    def _update_in_namespace(self, theta, grad, t):
+        """:meth:`update` on the parameters of an Array API namespace."""
+        m, v = self.state["m"], self.state["v"]
+        m *= self.beta_1
+        m += grad * (1.0 - self.beta_1)
+        v *= self.beta_2
+        v += (grad * grad) * (1.0 - self.beta_2)
+        rate = self.learning_rate_init * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+        theta -= (m / (self._xp.sqrt(v) + self.epsilon)) * rate
 
 
 def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
@@ -369,10 +413,10 @@ def adam(fun, theta0, progress, *, optimizer, epoch, random_state, max_iter):
     (``progress.diagnose``).
     """
     theta = theta0
-    theta_first = theta0.copy()
+    theta_first = copy_of(theta0)
     epoch_loss = np.nan
     for _ in range(max_iter):
-        theta_start, optimizer_start = theta.copy(), optimizer.snapshot()
+        theta_start, optimizer_start = copy_of(theta), optimizer.snapshot()
         random_start = random_state.get_state()
         try:
             epoch_loss = _epoch(fun, theta, optimizer, epoch(), theta_first, progress)

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _objective, _solvers
 from ._activations import BOUNDS
+from ._backends import finfo
 
 AUTO_BATCH_SIZE = 256  # see the user guide, "Choosing a solver"
 
@@ -123,7 +124,7 @@ def _adam(job, theta, state):
     if not job.incremental and _may_overflow_float32(job.backend, X):
         J0 = job.fun(theta)[0]  # fail now, not after max_iter epochs
         _solvers.check_finite(theta, J0, "before Adam starts", job.progress.diagnose)
-    theta = theta.astype(X.dtype, copy=False)  # Adam steps in the data's dtype
+    theta = job.backend.vector(theta, X)  # Adam steps in the data's dtype, where it lives
     optimizer = _adam_optimizer(theta, settings, state)
     fun_of_rows, epoch = job.backend.minibatch_objective(
         X,
@@ -178,30 +179,23 @@ def _adam_optimizer(theta, settings, state):
     """Adam for ``theta`` (in its dtype), continuing from a copy of
     ``state`` when it is for parameters of this size, else afresh (as MLP's
     fit)."""
-    if state is not None and state["m"].size == theta.size:
+    if state is not None and state["m"].shape == theta.shape:
         state = copy.deepcopy(state)  # the estimator changes only once the pass succeeded
     else:
         state = None
     return _solvers.Adam(
-        theta.size,
+        theta,
         settings.learning_rate_init,
         settings.beta_1,
         settings.beta_2,
         settings.epsilon,
-        dtype=theta.dtype,
         state=state,
     )
 
 
 def _mean_reconstruction(backend, X, theta, settings):
     """Beside the objective during a fit: on half of working_memory."""
-    return backend.mean_reconstruction(X, _params_of(theta, X, settings), settings, 0.5)
-
-
-def _params_of(theta, X, settings):
-    """``(W, b, D, c)`` of the flat ``theta``, in ``X``'s dtype."""
-    params = _objective.unpack(theta, X.shape[1], settings.n_components, settings.tied)
-    return tuple(p.astype(X.dtype) for p in params)
+    return backend.mean_reconstruction(X, backend.parameters(theta, X, settings), settings, 0.5)
 
 
 def _progress(backend, X, X_val, fun, settings, solver, scale):
@@ -240,9 +234,9 @@ def _warn_if_saturated(backend, X, theta, settings):
     if settings.activation not in BOUNDS:
         return
     low, high = BOUNDS[settings.activation]
-    rows = X[:SATURATION_ROWS]
-    W, b, _, _ = _params_of(theta, X, settings)
-    codes = np.asarray(backend.encode(rows, W, b, settings.activation))
+    rows = X[: min(SATURATION_ROWS, X.shape[0]), :]
+    W, b, _, _ = backend.parameters(theta, X, settings)
+    codes = backend.to_numpy(backend.encode(rows, W, b, settings.activation))
     share = np.mean((codes - low < SATURATED) | (high - codes < SATURATED)) if codes.size else 0.0
     if share >= SATURATED_SHARE:
         _solvers.warn(
@@ -267,7 +261,7 @@ def _may_overflow_float32(backend, X):
     """Whether the float32 sums of one chunk's squared errors could overflow
     at the start of training (where the reconstruction is near 0): then the
     objective is checked before training."""
-    if X.dtype != np.float32:
+    if finfo(X.dtype).bits != 32:
         return False
     rows = min(X.shape[0], _objective.MAX_CHUNK_ROWS)
     # As Python floats: comparing one beyond float32's range with a float32
@@ -277,7 +271,7 @@ def _may_overflow_float32(backend, X):
 
 def _overflow_advice(backend, X, fun, settings, theta, J):
     """What overflowed, from the reconstruction at the last finite parameters."""
-    if not np.all(np.isfinite(theta)):
+    if not _solvers.all_finite(theta):
         theta, J = fun.finite
     with np.errstate(over="ignore", invalid="ignore"):
         rec = _mean_reconstruction(backend, X, theta, settings)  # summed in float64
@@ -288,7 +282,7 @@ def _overflow_advice(backend, X, fun, settings, theta, J):
             "with StandardScaler."
         )
     limit = np.finfo(np.float32).max
-    if X.dtype == np.float32 and rec * X.shape[0] > limit:
+    if finfo(X.dtype).bits == 32 and rec * X.shape[0] > limit:
         return (
             f"The float32 arithmetic overflowed: the reconstruction loss sums to "
             f"{rec * X.shape[0]:.3g} over the rows ({largest_value}), beyond float32's largest "

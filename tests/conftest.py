@@ -47,3 +47,15 @@ def interrupt_at(monkeypatch):
         monkeypatch.setattr(_objective, "loss_and_grad", loss_and_grad)
 
     return interrupt_at
+
+
+@pytest.fixture(params=["array_api_strict", "torch"])
+def xp(request):
+    """An Array API namespace of real arrays (``array_api_strict``'s, or
+    PyTorch's on the CPU), with scikit-learn's ``array_api_dispatch`` on."""
+    import importlib
+
+    import sklearn
+
+    with sklearn.config_context(array_api_dispatch=True):
+        yield importlib.import_module(request.param)

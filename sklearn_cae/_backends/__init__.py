@@ -2,13 +2,19 @@
 functions (:data:`FUNCTIONS`) on its rows from the kernels of ``_objective``.
 
 - ``inprocess``: numpy arrays and scipy.sparse matrices in this process;
-- ``dask``: dask arrays and DataFrames, each block where it lives.
+- ``dask``: dask arrays and DataFrames, each block where it lives;
+- ``array_api``: with scikit-learn's ``array_api_dispatch`` on, arrays of
+  another Array API namespace (PyTorch, CuPy, ``array_api_strict``) on
+  their device.
 
 :func:`pick` chooses the module for ``X``; a new place is a module and a
 line there. Only ``validate`` receives the estimator.
 """
 
 import sys
+
+import numpy as np
+import sklearn
 
 #: What every backend defines, each taking arrays, numbers and ``Settings``.
 FUNCTIONS = (
@@ -27,6 +33,10 @@ FUNCTIONS = (
     "encode",  # (X, W, b, activation) -> codes
     "decode",  # (H, D, c, loss) -> reconstruction
     "jacobian",  # (X, W, b, activation) -> one Jacobian per row
+    "vector",  # (theta, X) -> the flat parameters where X's minibatches step them
+    "parameters",  # (theta, X, settings) -> (W, b, D, c) in X's namespace, device, dtype
+    "cast",  # (A, dtype) -> A in dtype
+    "to_numpy",  # (A) -> A as a numpy array on the host
 )
 
 
@@ -38,6 +48,28 @@ def pick(X):
         from . import dask
 
         return dask
+    if _of_another_namespace(X):
+        from . import array_api
+
+        return array_api
     from . import inprocess
 
     return inprocess
+
+
+def _of_another_namespace(X):
+    """Whether ``X`` is an array of an Array API namespace other than numpy's
+    and scikit-learn's ``array_api_dispatch`` is on (lists, DataFrames and
+    sparse matrices are numpy's)."""
+    if not sklearn.get_config()["array_api_dispatch"]:
+        return False
+    from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
+
+    xp, is_array_api = get_namespace(X)
+    return is_array_api and not _is_numpy_namespace(xp)
+
+
+def finfo(dtype):
+    """``np.finfo`` of a float dtype of any namespace (numpy's, PyTorch's,
+    ``array_api_strict``'s: by its name)."""
+    return np.finfo(np.dtype(str(dtype).rpartition(".")[2]))

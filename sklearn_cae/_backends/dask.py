@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from .. import _objective
 from . import inprocess
+from .inprocess import cast, parameters, vector  # noqa: F401 (parameters are numpy's)
 
 #: Partial sums added by one task of the reduction tree.
 FAN_IN = 8
@@ -115,6 +116,11 @@ def _extremes(block):
     if block.size == 0:
         return np.array([[np.inf, -np.inf]], dtype=block.dtype)
     return np.array([[block.min(), block.max()]])
+
+
+def to_numpy(A):
+    """``A`` computed, as a numpy array."""
+    return np.asarray(A)
 
 
 def hold(X):

@@ -59,6 +59,28 @@ def split(X, test_size, random_state):
     return train_test_split(X, test_size=test_size, random_state=random_state)
 
 
+def cast(A, dtype):
+    """``A`` in ``dtype`` (itself if it is already)."""
+    return A.astype(dtype, copy=False)
+
+
+def to_numpy(A):
+    """``A`` itself: a numpy array (or sparse matrix) already."""
+    return A
+
+
+def vector(theta, X):
+    """The flat parameters ``theta`` in the dtype of the rows ``X`` (Adam
+    steps in it)."""
+    return theta.astype(X.dtype, copy=False)
+
+
+def parameters(theta, X, settings):
+    """``(W, b, D, c)`` of the flat ``theta``, in ``X``'s dtype (copies)."""
+    params = _objective.unpack(theta, X.shape[1], settings.n_components, settings.tied)
+    return tuple(p.astype(X.dtype) for p in params)
+
+
 def minibatches(n_samples, batch_size, shuffle, random_state):
     """One epoch's minibatches of ``n_samples`` rows: ``(rows, n_rows)``
     pairs, ``rows`` a slice, or an index array in the order of

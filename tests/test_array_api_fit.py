@@ -1,0 +1,190 @@
+"""The estimator on Array API input (the ``xp`` fixture: real
+``array_api_strict`` arrays and PyTorch CPU tensors, ``array_api_dispatch``
+on): it fits, transforms and scores where the rows are, as on numpy."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import sklearn
+import skops.io as sio
+import torch
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._array_api import device, get_namespace, move_estimator_to
+
+from sklearn_cae import ContractiveAutoencoder
+from sklearn_cae._backends import array_api
+
+ATTRIBUTES = ["components_", "intercept_hidden_", "decoder_components_", "intercept_visible_"]
+
+
+def data(n_samples=60, n_features=5, seed=0):
+    rng = np.random.RandomState(seed)
+    t = rng.normal(size=(n_samples, 2))
+    return t @ rng.normal(size=(2, n_features)) + 0.05 * rng.normal(size=(n_samples, n_features))
+
+
+def numpy_of(a):
+    return array_api.to_numpy(a)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="lbfgs", max_iter=3000, tol=0.0),
+        dict(solver="adam", max_iter=40, batch_size=16, learning_rate_init=0.01),
+        dict(
+            solver="lbfgs",
+            max_iter=3000,
+            tol=0.0,
+            loss="cross_entropy",
+            activation="logistic",
+            tied_weights=False,
+            alpha=0.1,
+        ),
+    ],
+    ids=["lbfgs", "adam", "lbfgs-cross-entropy"],
+)
+def test_fit_reaches_numpy_objective(xp, params):
+    X = data()
+    if params.get("loss") == "cross_entropy":
+        X = 1 / (1 + np.exp(-X))
+    model = dict(n_components=3, activation="tanh", contraction=0.2, random_state=0) | params
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with sklearn.config_context(array_api_dispatch=False):
+            on_numpy = ContractiveAutoencoder(**model).fit(X)
+        on_device = ContractiveAutoencoder(**model).fit(xp.asarray(X))
+    assert_allclose(on_device.loss_, on_numpy.loss_, rtol=1e-8)
+    # loss_ is the objective at the returned parameters
+    fun = array_api.full_objective(xp.asarray(X), on_device._settings(), gradient=False)[0]
+    theta = array_api._pack(*on_device._params(), on_device.tied_weights, xp)
+    assert fun(theta)[0] == pytest.approx(on_device.loss_, rel=1e-12)
+
+
+def test_adam_is_deterministic_on_a_device(xp):
+    X = xp.asarray(data(80).astype(np.float32))
+    model = dict(n_components=4, solver="adam", batch_size=16, max_iter=5, random_state=0)
+    first = ContractiveAutoencoder(**model).fit(X)
+    second = ContractiveAutoencoder(**model).fit(X)
+    for name in ATTRIBUTES:
+        np.testing.assert_array_equal(
+            numpy_of(getattr(first, name)), numpy_of(getattr(second, name))
+        )
+    assert first.loss_curve_ == second.loss_curve_
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_attributes_and_outputs_live_where_X_is(xp, solver, dtype):
+    X = xp.asarray(data().astype(dtype))
+    where, dtype = device(X), getattr(xp, dtype)
+    model = ContractiveAutoencoder(n_components=3, solver=solver, max_iter=5, random_state=0)
+    H = model.fit_transform(X)
+    outputs = [H, model.inverse_transform(H), model.score_samples(X), model.jacobian(X)]
+    for array in [getattr(model, name) for name in ATTRIBUTES] + outputs:
+        assert get_namespace(array)[0] is get_namespace(X)[0]
+        assert device(array) == where and array.dtype == dtype
+    assert type(model.score(X)) is float and type(model.loss_) is float
+    assert all(type(value) is float for value in model.loss_curve_)
+    # tangents run on the host: numpy out
+    tangents, values = model.tangents(X, 2)
+    assert isinstance(tangents, np.ndarray) and tangents.shape == (60, 2, 5)
+
+
+def test_partial_fit_streams_chunks_on_the_device(xp):
+    X = data(90)
+    model = dict(n_components=3, solver="adam", batch_size=10, random_state=0)
+    on_numpy, on_device = ContractiveAutoencoder(**model), ContractiveAutoencoder(**model)
+    for chunk in np.array_split(X, 3):
+        with sklearn.config_context(array_api_dispatch=False):
+            on_numpy.partial_fit(chunk)
+        on_device.partial_fit(xp.asarray(chunk))
+    assert on_device.n_iter_ == 3
+    assert_allclose(numpy_of(on_device.components_), on_numpy.components_, rtol=1e-10)
+    assert_allclose(on_device.loss_, on_numpy.loss_, rtol=1e-10)
+    # a later float32 chunk is cast to the model's float64
+    on_device.partial_fit(xp.asarray(X[:20].astype(np.float32)))
+    assert on_device.components_.dtype == xp.float64
+
+
+def test_early_stopping_and_cae_h_on_the_device(xp):
+    X = data(100)
+    model = dict(
+        n_components=3, early_stopping=True, hessian_penalty=0.3, max_iter=15, random_state=0
+    )
+    with sklearn.config_context(array_api_dispatch=False):
+        on_numpy = ContractiveAutoencoder(**model).fit(X)
+    on_device = ContractiveAutoencoder(**model).fit(xp.asarray(X))
+    assert_allclose(on_device.validation_scores_, on_numpy.validation_scores_, rtol=1e-9)
+    assert on_device._corruption_seed == on_numpy._corruption_seed
+
+
+def test_endings_as_on_numpy(xp):
+    X = xp.asarray(data())
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        ContractiveAutoencoder(n_components=3, max_iter=2, random_state=0).fit(X)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        ContractiveAutoencoder(n_components=3, solver="adam", max_iter=2).fit(X)
+    # float32 squares beyond float32's range (their sums are float64 on a device)
+    huge = xp.asarray(np.full((20, 3), 1e20, dtype=np.float32))
+    for solver in ("lbfgs", "adam"):
+        with pytest.raises(ValueError, match="The objective is inf .* overflowed"):
+            ContractiveAutoencoder(n_components=2, solver=solver, max_iter=3).fit(huge)
+
+
+def test_interrupt_keeps_the_last_iterate(xp, monkeypatch):
+    X = xp.asarray(data())
+    evaluate, calls = array_api.evaluate, []
+
+    def interrupted_at_the_fifth(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(array_api, "evaluate", interrupted_at_the_fifth)
+    with pytest.warns(UserWarning, match="interrupted"):
+        model = ContractiveAutoencoder(n_components=3, max_iter=50, random_state=0).fit(X)
+    # the last iterate, whose objective is loss_ (its evaluation remembered, not redone)
+    assert model.n_iter_ >= 1 and len(calls) == 5
+    assert model.loss_ == model.loss_curve_[-1]
+
+
+def test_other_namespace_or_dispatch_off_gets_a_clear_error(xp):
+    X = data()
+    model = ContractiveAutoencoder(n_components=3, max_iter=3).fit(xp.asarray(X))
+    for method in ("transform", "score", "score_samples", "jacobian", "partial_fit"):
+        if method == "partial_fit":
+            model.set_params(solver="adam")
+        with pytest.raises(ValueError, match="must use the same namespace"):
+            getattr(model, method)(X)
+    with sklearn.config_context(array_api_dispatch=False):
+        with pytest.raises(ValueError, match="move the model to numpy"):
+            model.transform(X)
+
+
+def test_pickle_skops_and_moving_a_model_to_numpy(tmp_path):
+    X = torch.asarray(data())
+    with sklearn.config_context(array_api_dispatch=True):
+        model = ContractiveAutoencoder(n_components=3, solver="adam", max_iter=3).fit(X)
+        codes = model.transform(X)
+        restored = pickle.loads(pickle.dumps(model))  # tensors pickle as they are
+        torch.testing.assert_close(restored.transform(X), codes, rtol=0, atol=0)
+        # skops stores numpy arrays, not tensors: move the model to numpy first, and
+        # back after loading (the user guide's "GPUs"), which is also how a model
+        # fitted on a GPU goes to a machine without one
+        on_numpy = move_estimator_to(model, np, "cpu")
+    assert isinstance(on_numpy.components_, np.ndarray)
+    assert isinstance(on_numpy._adam_state["m"], np.ndarray)
+    sio.dump(on_numpy, tmp_path / "cae.skops")
+    on_numpy = sio.load(tmp_path / "cae.skops", trusted=["sklearn_cae._cae.ContractiveAutoencoder"])
+    # the numpy kernels' logistic: the same to an ulp, not bitwise
+    assert_allclose(on_numpy.transform(data()), codes.numpy(), rtol=1e-14)
+    with sklearn.config_context(array_api_dispatch=True):
+        back = move_estimator_to(on_numpy, get_namespace(X)[0], device(X))
+        torch.testing.assert_close(back.transform(X), codes, rtol=0, atol=0)
+        back.partial_fit(X)  # Adam trains on from its moments
+    on_numpy.partial_fit(data())
