@@ -1,6 +1,6 @@
 """ContractiveAutoencoder: parameters, validation and the public methods.
 Each public method picks the backend of its rows once (``_backends.pick``:
-in this process, or on a dask cluster), whose functions build the
+in this process, on a dask cluster or on a device), whose functions build the
 objective and the sums from the kernels of ``_objective.py``; one fit is a
 function of ``_training.py``, which returns what the estimator keeps."""
 
@@ -72,6 +72,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     trained on where they live, the lazy methods return dask arrays and
     :meth:`score` sums block by block (see the user guide's "On a dask
     cluster").
+
+    With scikit-learn's ``array_api_dispatch`` on (and ``SCIPY_ARRAY_API=1``
+    in the environment), ``X`` may be a PyTorch tensor (on the CPU or a
+    GPU), a CuPy array or an ``array_api_strict`` array: the model fits,
+    transforms and scores in its namespace on its device, and its fitted
+    arrays live there (see the user guide's "GPUs").
 
     Parameters
     ----------
@@ -513,7 +519,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, array API} of shape (n_samples, n_features)
             Training data. float32 data is trained in float32.
 
         y : Ignored
@@ -573,7 +579,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, array API} of shape (n_samples, n_features)
             One chunk of training data, with the features of the first
             call.
 
@@ -657,12 +663,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, array API} of shape (n_samples, n_features)
             Data to encode.
 
         Returns
         -------
-        H : ndarray or dask array of shape (n_samples, n_components)
+        H : ndarray, dask array or Array API array of shape (n_samples, n_components)
             Codes, in the dtype of the fitted model's input (float32 or
             float64). It is computed whole, not in chunks: it and its
             temporaries (up to two more arrays of its shape) are not
@@ -679,12 +685,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : array-like or dask array of shape (n_samples, n_components)
+        X : array-like, dask array or Array API array of shape (n_samples, n_components)
             Codes, as returned by :meth:`transform`.
 
         Returns
         -------
-        X_original : ndarray or dask array of shape (n_samples, n_features)
+        X_original : ndarray, dask array or Array API array of shape (n_samples, n_features)
             Decoder output: ``H D + c`` for ``loss="squared_error"``, its
             sigmoid for ``loss="cross_entropy"``.
         """
@@ -709,12 +715,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, array API} of shape (n_samples, n_features)
             Data to reconstruct.
 
         Returns
         -------
-        scores : ndarray or dask array of shape (n_samples,)
+        scores : ndarray, dask array or Array API array of shape (n_samples,)
             A lazy dask array for a dask ``X``, with its row chunks (for
             ``loss="cross_entropy"`` the range of ``X`` is checked at the
             call, which computes its extremes). ``-rec_i``: ``-0.5 * ||x_i - r_i||^2`` for
@@ -752,7 +758,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, array API} of shape (n_samples, n_features)
             Data to reconstruct.
 
         y : Ignored
@@ -773,12 +779,12 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, array API} of shape (n_samples, n_features)
             Points at which to evaluate the Jacobian.
 
         Returns
         -------
-        J : ndarray or dask array of shape (n_samples, n_components, n_features)
+        J : ndarray, dask array or Array API array of shape (n_samples, n_components, n_features)
             Computed whole, not in chunks: ``n_samples * n_components *
             n_features`` values, not bounded by ``working_memory``. For
             large inputs, call it on slices of rows (as the functions of
@@ -799,11 +805,13 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         along the data (as in the Manifold Tangent Classifier, Rifai et
         al., NIPS 2011). Computed by a small SVD per sample, a chunk of
         rows at a time: beyond its output, its memory is bounded by
-        ``working_memory``.
+        ``working_memory``. It runs on the host, in numpy: Array API input
+        (and a model fitted on it) is copied to numpy, and numpy arrays
+        come back.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, array API} of shape (n_samples, n_features)
             Points at which to evaluate the tangents.
 
         n_directions : int

@@ -15,14 +15,23 @@ The Jacobian functions need the model's ``jacobian(X)`` method
 (:class:`~sklearn_cae.ContractiveAutoencoder`); the others only need
 ``transform``. Rows are processed in chunks, so the ``(N, k, n)`` Jacobian
 tensor is never held whole. A bad argument is a ``ValueError`` that names
-it.
+it. They run on the host, in numpy: a model fitted on a GPU (through the
+Array API, see the user guide's "GPUs") and its ``X`` are copied to numpy
+first, and the results are numpy's.
 """
 
 from numbers import Real
 
 import numpy as np
+import sklearn
 from sklearn.neural_network import BernoulliRBM
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import (
+    _convert_to_numpy,
+    _is_numpy_namespace,
+    get_namespace,
+    move_estimator_to,
+)
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_array, check_is_fitted
 
@@ -36,8 +45,17 @@ _HAS_TRANSFORM = [HasMethods(["transform"])]
 
 
 def _check(model, X):
+    """``(model, X)`` on the host, in numpy: a model fitted on the rows of
+    another Array API namespace (a GPU's, with ``array_api_dispatch`` on) is
+    copied to numpy, and ``X`` with it."""
     check_is_fitted(model)
-    return check_array(X, dtype=[np.float64, np.float32])
+    if sklearn.get_config()["array_api_dispatch"]:
+        xp, _ = get_namespace(X)
+        if not _is_numpy_namespace(xp):
+            X = _convert_to_numpy(X, xp)
+        if not isinstance(model.components_, np.ndarray):
+            model = move_estimator_to(model, np, "cpu")
+    return model, check_array(X, dtype=[np.float64, np.float32])
 
 
 def _jacobians(model, X):
@@ -81,7 +99,7 @@ def mean_jacobian_norm(model, X):
     >>> bool(mean_jacobian_norm(cae, X) < mean_jacobian_norm(ae, X))
     True
     """
-    X = _check(model, X)
+    model, X = _check(model, X)
     total = sum(float(np.sqrt(np.einsum("ikn,ikn->i", J, J)).sum()) for J in _jacobians(model, X))
     return total / X.shape[0]
 
@@ -122,7 +140,7 @@ def jacobian_spectrum(model, X):
     >>> s.shape, bool(s[0] > 10 * s[1])  # sensitive along x0 only
     ((2,), True)
     """
-    X = _check(model, X)
+    model, X = _check(model, X)
     total = sum(np.linalg.svd(J, compute_uv=False).sum(axis=0) for J in _jacobians(model, X))
     return total / X.shape[0]
 
@@ -162,7 +180,7 @@ def directional_sensitivity(model, X, direction):
     >>> bool(along > 10 * across)
     True
     """
-    X = _check(model, X)
+    model, X = _check(model, X)
     u = check_array(direction, dtype=np.float64, ensure_2d=False, input_name="direction")
     if u.shape != (X.shape[1],):
         raise ValueError(
@@ -223,7 +241,7 @@ def saturation_fraction(model, X, threshold=0.05):
     >>> 0.0 <= saturation_fraction(cae, X) <= 1.0
     True
     """
-    X = _check(model, X)
+    model, X = _check(model, X)
     if isinstance(model, BernoulliRBM):
         activation = "logistic"
     else:
@@ -285,7 +303,7 @@ def contraction_ratio(model, X, distances, *, random_state=None):
     >>> contraction_ratio(cae, X, [0.1, 1.0], random_state=0).shape
     (2,)
     """
-    X = _check(model, X)
+    model, X = _check(model, X)
     distances = check_array(distances, ensure_2d=False, input_name="distances")
     if distances.ndim != 1 or np.any(distances <= 0):
         raise ValueError(f"distances must be a 1-D array of positive radii; got {distances}.")

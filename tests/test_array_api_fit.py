@@ -2,8 +2,12 @@
 ``array_api_strict`` arrays and PyTorch CPU tensors, ``array_api_dispatch``
 on): it fits, transforms and scores where the rows are, as on numpy."""
 
+import os
 import pickle
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +18,7 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._array_api import device, get_namespace, move_estimator_to
 
-from sklearn_cae import ContractiveAutoencoder
+from sklearn_cae import ContractiveAutoencoder, diagnostics
 from sklearn_cae._backends import array_api
 
 ATTRIBUTES = ["components_", "intercept_hidden_", "decoder_components_", "intercept_visible_"]
@@ -188,3 +192,44 @@ def test_pickle_skops_and_moving_a_model_to_numpy(tmp_path):
         torch.testing.assert_close(back.transform(X), codes, rtol=0, atol=0)
         back.partial_fit(X)  # Adam trains on from its moments
     on_numpy.partial_fit(data())
+
+
+def test_tangents_and_diagnostics_run_on_the_host_in_numpy(xp):
+    X = data(40)
+    model = dict(n_components=3, activation="tanh", max_iter=20, random_state=0)
+    with sklearn.config_context(array_api_dispatch=False):
+        on_numpy = ContractiveAutoencoder(**model).fit(X)
+    on_device = ContractiveAutoencoder(**model).fit(xp.asarray(X))
+    tangents = on_device.tangents(xp.asarray(X), 2), on_numpy.tangents(X, 2)
+    for got, expected in zip(*tangents, strict=True):
+        assert isinstance(got, np.ndarray)
+        assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+    u = np.ones(5) / 5**0.5
+    calls = {
+        "mean_jacobian_norm": lambda model, X: diagnostics.mean_jacobian_norm(model, X),
+        "jacobian_spectrum": lambda model, X: diagnostics.jacobian_spectrum(model, X),
+        "directional_sensitivity": lambda m, X: diagnostics.directional_sensitivity(m, X, u),
+        "saturation_fraction": lambda model, X: diagnostics.saturation_fraction(model, X),
+        "contraction_ratio": lambda model, X: diagnostics.contraction_ratio(
+            model, X, [0.1, 1.0], random_state=0
+        ),
+    }
+    for name, call in calls.items():
+        got = call(on_device, xp.asarray(X))
+        with sklearn.config_context(array_api_dispatch=False):
+            expected = call(on_numpy, X)
+        assert_allclose(got, expected, rtol=1e-7, atol=1e-12, err_msg=name)
+
+
+def test_bench_gpu_runs_on_a_cpu():
+    """benchmarks/bench_gpu.py, at a small size on the CPU (on a GPU it runs at
+    60,000 x 784, k=1000): every row of its table."""
+    root = Path(__file__).parents[1]
+    command = [sys.executable, "benchmarks/bench_gpu.py", "--device", "cpu", "--rows", "300"]
+    command += ["--components", "20", "--batch-sizes", "64", "--repeats", "1"]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    for dtype in ("float32", "float64"):
+        for row in ("evaluation", "Adam epoch, batch 64", "L-BFGS iteration"):
+            assert f"| {dtype} | {row}, s |" in result.stdout

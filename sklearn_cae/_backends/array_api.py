@@ -37,51 +37,71 @@ from .._activations import ZERO_CURVATURE
 
 
 # ---------------------------------------------------------------- activations
-def _sigmoid(a, xp):
-    # from exp(-|a|) <= 1, which never overflows: 1 / (1 + t) where a >= 0,
-    # t / (1 + t) elsewhere
+def _exp_parts(a, xp):
+    """``(t, u)``: ``t = exp(-|a|)``, which never overflows, and ``u = 1 / (1
+    + t) = sigmoid(|a|)``: the softplus is ``max(a, 0) + log1p(t)`` and the
+    sigmoid ``u`` where ``a >= 0``, ``t u`` elsewhere, from one exponential."""
     t = xp.exp(-xp.abs(a))
-    u = 1.0 / (1.0 + t)
+    return t, 1.0 / (1.0 + t)
+
+
+def _sigmoid_of(a, t, u, xp):
     return xp.where(a >= 0, u, t * u)
 
 
-def _softplus(a, xp):
-    return xp.clip(a, min=0.0) + xp.log1p(xp.exp(-xp.abs(a)))
+def _sigmoid(a, xp):
+    return _sigmoid_of(a, *_exp_parts(a, xp), xp)
 
 
-def _ones(a, h, xp):
-    return xp.ones_like(a)
+def _softplus_of(a, t, xp):
+    return xp.clip(a, min=0.0) + xp.log1p(t)
+
+
+def _logistic_and_d1(a, xp):
+    h = _sigmoid(a, xp)
+    return h, h * (1.0 - h)
+
+
+def _tanh_and_d1(a, xp):
+    h = xp.tanh(a)
+    return h, 1.0 - h * h
+
+
+def _softplus_and_d1(a, xp):
+    t, u = _exp_parts(a, xp)
+    return _softplus_of(a, t, xp), _sigmoid_of(a, t, u, xp)
+
+
+def _relu_and_d1(a, xp):
+    return xp.clip(a, min=0.0), xp.astype(a > 0, a.dtype)
 
 
 def _zeros(a, h, d1, xp):
     return xp.zeros_like(a)
 
 
-#: activation -> (f(a, xp), f'(a, h, xp), f''(a, h, f', xp)): the table of
-#: ``_activations`` against the namespace.
+#: activation -> (f(a, xp), (f, f')(a, xp), f''(a, h, f', xp)): the table of
+#: ``_activations`` against the namespace, each value and its derivative from
+#: one transcendental function.
 ACTIVATIONS = {
-    "logistic": (
-        _sigmoid,
-        lambda a, h, xp: h * (1.0 - h),
-        lambda a, h, d1, xp: d1 * (1.0 - 2.0 * h),
-    ),
-    "tanh": (
-        lambda a, xp: xp.tanh(a),
-        lambda a, h, xp: 1.0 - h * h,
-        lambda a, h, d1, xp: -2.0 * h * d1,
-    ),
+    "logistic": (_sigmoid, _logistic_and_d1, lambda a, h, d1, xp: d1 * (1.0 - 2.0 * h)),
+    "tanh": (lambda a, xp: xp.tanh(a), _tanh_and_d1, lambda a, h, d1, xp: -2.0 * h * d1),
     "softplus": (
-        _softplus,
-        lambda a, h, xp: _sigmoid(a, xp),
+        lambda a, xp: _softplus_of(a, _exp_parts(a, xp)[0], xp),
+        _softplus_and_d1,
         lambda a, h, d1, xp: d1 * (1.0 - d1),
     ),
-    "relu": (
-        lambda a, xp: xp.clip(a, min=0.0),
-        lambda a, h, xp: xp.astype(a > 0, a.dtype),
-        _zeros,
-    ),
-    "identity": (lambda a, xp: a, _ones, _zeros),
+    "relu": (lambda a, xp: xp.clip(a, min=0.0), _relu_and_d1, _zeros),
+    "identity": (lambda a, xp: a, lambda a, xp: (a, xp.ones_like(a)), _zeros),
 }
+
+
+def _cross_entropy_and_residual(X, Z, xp):
+    """The cross-entropy of ``X`` and ``sigmoid(Z)`` element by element,
+    ``softplus(Z) - X Z``, and the residual ``sigmoid(Z) - X``, from one
+    exponential (``_objective.cross_entropy_residual``'s way)."""
+    t, u = _exp_parts(Z, xp)
+    return _softplus_of(Z, t, xp) - X * Z, _sigmoid_of(Z, t, u, xp) - X
 
 
 # ------------------------------------------------------------------ the rows
@@ -201,17 +221,16 @@ def evaluate(theta, X, settings, gradient=True, noise=None):
     N, n = X.shape
     k, tied, contraction = settings.n_components, settings.tied, settings.contraction
     W, b, D, c = _unpack(theta, n, k, tied, xp)
-    f, df, d2f = ACTIVATIONS[settings.activation]
+    _, f_df, d2f = ACTIVATIONS[settings.activation]
     A = X @ W.T + b
-    H = f(A, xp)
+    H, F1 = f_df(A, xp)
     Z = H @ D + c
     if settings.loss == "cross_entropy":
-        rec = xp.sum(_softplus(Z, xp) - X * Z, dtype=wide)
-        E = _sigmoid(Z, xp) - X
+        terms, E = _cross_entropy_and_residual(X, Z, xp)
+        rec = xp.sum(terms, dtype=wide)
     else:
         E = Z - X
         rec = 0.5 * xp.sum(E * E, dtype=wide)
-    F1 = df(A, H, xp)
     s = xp.sum(W * W, axis=1)  # ||W_j||^2
     sum_F1sq = xp.sum(F1 * F1, axis=0, dtype=wide)
     J = rec + contraction * xp.sum(sum_F1sq * xp.astype(s, wide))
@@ -265,20 +284,18 @@ def corruptions(X, settings, random_state):
 def _hessian_term(W, b, X, settings, noise, xp, wide):
     """The CAE+H term and its gradient, as ``_objective.hessian_penalty_and_grad``
     (whose docstring has the formulas): only ``W`` and ``b`` get gradient."""
-    f, df, d2f = ACTIVATIONS[settings.activation]
+    _, f_df, d2f = ACTIVATIONS[settings.activation]
     curved = settings.activation not in ZERO_CURVATURE
     s = xp.sum(W * W, axis=1)
     A = X @ W.T + b
-    H = f(A, xp)
-    F1 = df(A, H, xp)
+    H, F1 = f_df(A, xp)
     F2 = d2f(A, H, F1, xp) if curved else None
     sum_sq_diff = xp.zeros_like(s)
     dA = xp.zeros_like(A)
     gW = xp.zeros_like(W)
     for eps in noise:
         A_eps = eps @ W.T + A
-        H_eps = f(A_eps, xp)
-        G = df(A_eps, H_eps, xp)
+        H_eps, G = f_df(A_eps, xp)
         diff = F1 - G
         sum_sq_diff = sum_sq_diff + xp.sum(diff * diff, axis=0)
         if curved:
@@ -348,7 +365,7 @@ def _terms(X, params, settings, xp):
     X = _clipped(X, settings.loss, xp)
     Z = ACTIVATIONS[settings.activation][0](X @ W.T + b, xp) @ D + c
     if settings.loss == "cross_entropy":
-        return _softplus(Z, xp) - X * Z
+        return _softplus_of(Z, _exp_parts(Z, xp)[0], xp) - X * Z
     E = Z - X
     return 0.5 * (E * E)
 
@@ -389,6 +406,5 @@ def decode(H, D, c, loss):
 def jacobian(X, W, b, activation):
     """Per-row encoder Jacobians ``diag(f'(a_i)) W``, shape ``(N, k, n)``."""
     xp, _ = _namespace(X)
-    f, df, _ = ACTIVATIONS[activation]
-    A = X @ W.T + b
-    return df(A, f(A, xp), xp)[:, :, None] * W[None, :, :]
+    F1 = ACTIVATIONS[activation][1](X @ W.T + b, xp)[1]
+    return F1[:, :, None] * W[None, :, :]
