@@ -846,6 +846,15 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         chunk_rows = inprocess.rows_in_working_memory(self.working_memory, row_bytes)
         return _objective.tangents(X, W, b, self.activation, n_directions, chunk_rows)
 
+    def __getstate__(self):
+        """What pickle, joblib and skops store: a model fitted on a device
+        stores numpy arrays and where they lived, and loads back there
+        (``_backends.array_api.portable_state``)."""
+        return array_api.portable_state(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(array_api.restored_state(state))
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

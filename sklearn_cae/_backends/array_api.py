@@ -22,14 +22,19 @@ arrays.
 """
 
 import contextlib
+import importlib
 
 import numpy as np
+from sklearn.externals.array_api_compat import array_namespace
 from sklearn.model_selection import train_test_split
 from sklearn.utils._array_api import (
     _convert_to_numpy,
+    _estimator_with_converted_arrays,
+    _is_xp_namespace,
     _max_precision_float_dtype,
     get_namespace_and_device,
 )
+from sklearn.utils._array_api import device as device_of
 from sklearn.utils.validation import check_array, validate_data
 
 from .. import _objective
@@ -196,6 +201,57 @@ def _pack(W, b, D, c, tied, xp):
     """``_objective.pack`` in ``xp``, in their dtype."""
     parts = [xp.reshape(W, (-1,))] + ([] if tied else [xp.reshape(D, (-1,))]) + [b, c]
     return xp.concat(parts)
+
+
+# ---------------------------------------------------------------- persistence
+#: The key of a stored state that says where its arrays lived.
+PLACE = "_array_api_place"
+
+
+def portable_state(state):
+    """An estimator's ``state`` (its ``__dict__``) as pickle, joblib and skops
+    store it: a model fitted on the rows of an Array API namespace other than
+    numpy's has its arrays (Adam's moments included) as numpy arrays, and
+    the namespace's module and the device's name (PyTorch's, such as
+    ``"cuda:0"``; the default device for other namespaces) under
+    :data:`PLACE`, for :func:`restored_state`. skops stores no tensors, and a
+    numpy state is the same in every namespace's file."""
+    W = state.get("components_")
+    if W is None or isinstance(W, np.ndarray):
+        return state
+    xp, _ = _namespace_of(W)
+    name = str(device_of(W)) if _is_xp_namespace(xp, "torch") else None
+    portable = _estimator_with_converted_arrays(
+        state, lambda a: a if isinstance(a, np.ndarray) else _convert_to_numpy(a, xp)
+    )
+    return dict(portable, **{PLACE: (xp.__name__, name)})
+
+
+def restored_state(state):
+    """The state :func:`portable_state` stored, its arrays back in their
+    namespace on their device; an error that says what to do when that
+    device is not on this machine."""
+    if PLACE not in state:
+        return state
+    state = dict(state)
+    namespace, name = state.pop(PLACE)
+    xp = importlib.import_module(namespace)
+    try:
+        return _estimator_with_converted_arrays(
+            state, lambda a: xp.asarray(a, device=name) if isinstance(a, np.ndarray) else a
+        )
+    except (RuntimeError, ValueError, TypeError, AssertionError) as error:
+        raise ValueError(
+            f"This ContractiveAutoencoder was saved with its arrays on device {name!r} "
+            f"({namespace}), which this machine cannot use ({error}). Load it where that "
+            "device exists, or move the model to numpy before saving it (see the user "
+            "guide, 'GPUs')."
+        ) from error
+
+
+def _namespace_of(A):
+    """``_namespace`` whatever ``array_api_dispatch`` says (pickling runs outside it)."""
+    return array_namespace(A), device_of(A)
 
 
 # ------------------------------------------------------------------ objective
