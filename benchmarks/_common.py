@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import os
 import platform
+import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -51,6 +52,20 @@ def settle():
     Every timing below starts after this pause.
     """
     time.sleep(0.3)
+
+
+def device_seconds(fun, sync, repeats):
+    """Median seconds of ``fun()`` over ``repeats`` calls after a warm-up,
+    each ending with ``sync()`` (a GPU's work done: ``torch.cuda.synchronize``)."""
+    fun()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fun()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def timed(fun, inner):

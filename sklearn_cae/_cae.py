@@ -64,7 +64,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     The exact objective and its closed-form gradient are minimised by
     ``scipy.optimize.minimize(method="L-BFGS-B")`` on all rows at once
-    (``solver="lbfgs"``), or by minibatch Adam (``solver="adam"``, which
+    (``solver="lbfgs"``; on a device, an L-BFGS written against the
+    array's namespace), or by minibatch Adam (``solver="adam"``, which
     also offers :meth:`partial_fit` for data streamed in chunks).
 
     ``X`` may be a dask array or a dask DataFrame of numbers (with

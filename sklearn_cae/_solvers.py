@@ -31,9 +31,11 @@ import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.externals.array_api_compat import array_namespace
 
+from . import _lbfgs
+
 #: ``Result.status`` values every driver shares (scipy's codes for L-BFGS-B);
 #: any other status is an abnormal ending.
-CONVERGED, BUDGET, STOPPED, INTERRUPTED = 0, 1, 99, -1
+CONVERGED, BUDGET, ABNORMAL, STOPPED, INTERRUPTED = 0, 1, 2, 99, -1
 
 
 # Where the frames of the libraries a fit runs through live: warn() skips them.
@@ -67,6 +69,14 @@ def all_finite(theta):
         return bool(np.all(np.isfinite(theta)))
     xp = array_namespace(theta)
     return bool(xp.all(xp.isfinite(theta)))
+
+
+def max_abs(a):
+    """``max |a|``, a float."""
+    if isinstance(a, np.ndarray):
+        return float(np.max(np.abs(a)))
+    xp = array_namespace(a)
+    return float(xp.max(xp.abs(a)))
 
 
 def same_values(a, b):
@@ -306,6 +316,38 @@ def lbfgs(fun, theta0, progress, *, max_iter, max_fun):
             "parameters are the last accepted iterate and loss_ is their objective."
         )
     return Result(result.x, float(result.fun), int(result.nit), status, message, advice)
+
+
+def lbfgs_in_namespace(fun, theta0, progress, *, max_iter, max_fun):
+    """L-BFGS written against the parameters' Array API namespace
+    (``_lbfgs.minimize``): for parameters that live on a device, stepped
+    there, in their dtype. The contract of :func:`lbfgs` (scipy's): the
+    same budgets, endings and statuses; converged when an iteration leaves
+    the objective exactly as it was or the gradient is zero; an abnormal
+    ending when the line search finds no step that lowers the objective."""
+    ending = _lbfgs.minimize(
+        fun, theta0, max_iter=max_iter, max_fun=max_fun, callback=progress.update
+    )
+    advice = ""
+    if ending.why == _lbfgs.CALLBACK:  # progress stalled
+        status, message = progress.stall("iteration")
+    elif ending.why == _lbfgs.UNCHANGED:
+        status, message = CONVERGED, "an iteration left the objective unchanged"
+    elif ending.why == _lbfgs.ZERO_GRADIENT:
+        status, message = CONVERGED, "the gradient is zero"
+    elif ending.why == _lbfgs.MAX_ITER:
+        status, message = BUDGET, f"maximum number of iterations (max_iter={max_iter}) reached"
+        advice = progress.budget_advice("max_iter", f"{max_iter} iterations", "iteration")
+    elif ending.why == _lbfgs.MAX_FUN:
+        status = BUDGET
+        message = f"maximum number of objective evaluations (max_fun={max_fun}) reached"
+        advice = progress.budget_advice("max_fun", f"{max_fun} evaluations", "iteration")
+    else:
+        status, message = ABNORMAL, "the line search found no step that lowers the objective"
+        advice = (
+            "The returned parameters are the last accepted iterate and loss_ is their objective."
+        )
+    return Result(ending.x, ending.f, ending.n_iter, status, message, advice)
 
 
 class Adam:

@@ -108,12 +108,18 @@ def fit(backend, X, settings, theta, random_state, adam_state=None, incremental=
 
 
 def _lbfgs(job, theta, state):
-    """L-BFGS from ``theta`` on the objective of all rows; it keeps no state."""
+    """L-BFGS from ``theta`` on the objective of all rows; it keeps no state.
+    Numpy rows (in process, on dask): scipy's L-BFGS-B on host float64
+    vectors. Rows of another Array API namespace: the L-BFGS written against
+    it (``_lbfgs``), its vectors on their device in their dtype."""
+    driver, where_rows_are = _solvers.lbfgs, job.backend.vector(theta, job.X)
+    if not isinstance(where_rows_are, np.ndarray):
+        driver, theta = _solvers.lbfgs_in_namespace, where_rows_are
     J0 = job.fun(theta)[0]
     _solvers.check_finite(theta, J0, "before L-BFGS starts", job.progress.diagnose)
     s = job.settings
     options = dict(max_iter=s.max_iter, max_fun=s.max_fun)
-    return _solvers.run_interruptible(_solvers.lbfgs, job.fun, theta, job.progress, **options), None
+    return _solvers.run_interruptible(driver, job.fun, theta, job.progress, **options), None
 
 
 def _adam(job, theta, state):
@@ -204,7 +210,7 @@ def _progress(backend, X, X_val, fun, settings, solver, scale):
 
     def details(theta, J):
         rec = _mean_reconstruction(backend, X, theta, settings)
-        max_grad = np.max(np.abs(fun.grad_at(theta)))
+        max_grad = _solvers.max_abs(fun.grad_at(theta))
         return f", reconstruction {rec:.8f}, penalty {J - rec:.8f}, max|grad| {max_grad:.3e}"
 
     def validation_score(theta):

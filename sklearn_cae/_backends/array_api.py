@@ -13,12 +13,9 @@ in float64). Everything runs in the rows' dtype on their device; the
 objective's value and the penalty's sums are float64 where the device has
 it.
 
-The optimisers see two kinds of parameters: L-BFGS works as scikit-learn's
-LogisticRegression does, scipy's L-BFGS-B on the host in float64, so the
-objective of all rows (:func:`full_objective`) takes and returns host
-float64 vectors, moved once per evaluation; Adam steps on the device
-(:func:`vector`), so a minibatch's objective takes and returns device
-arrays.
+Both optimisers step the parameters on the device (:func:`vector`): Adam,
+and the L-BFGS written against the namespace (``_lbfgs``), so the
+objectives take and return device arrays.
 """
 
 import contextlib
@@ -373,17 +370,16 @@ def _hessian_term(W, b, X, settings, noise, xp, wide):
 
 def full_objective(X, settings, workspace=None, random_state=None, gradient=True):
     """``(fun, seed)``: ``fun(theta) -> (J, grad)`` the objective of all the
-    rows ``X``, taking ``theta`` on the host or the device and returning
-    ``grad`` as a host float64 vector (what scipy's L-BFGS-B steps), None
-    without ``gradient``; ``seed`` that of its CAE+H corruptions (see
-    :func:`corruptions`), drawn once, or None."""
+    rows ``X`` (:func:`evaluate`), ``theta`` on the host or the device,
+    ``grad`` on the device (None without ``gradient``): L-BFGS steps there;
+    ``seed`` that of its CAE+H corruptions (see :func:`corruptions`), drawn
+    once, or None."""
     xp, _ = _namespace(X)
     X = _clipped(X, settings.loss, xp)
     seed, noise = corruptions(X, settings, random_state)
 
     def fun(theta):
-        J, grad = evaluate(vector(theta, X), X, settings, gradient, noise)
-        return J, None if grad is None else np.asarray(to_numpy(grad), dtype=np.float64)
+        return evaluate(vector(theta, X), X, settings, gradient, noise)
 
     return fun, seed
 
