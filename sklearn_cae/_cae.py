@@ -9,7 +9,6 @@ import functools
 from numbers import Integral, Real
 
 import numpy as np
-import sklearn
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -17,14 +16,13 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from . import _objective, _training
+from . import _backends, _objective, _training
 from ._activations import ACTIVATIONS
-from ._backends import array_api, finfo, inprocess, pick
+from ._backends import finfo, inprocess, pick
 from ._settings import Settings
 
 #: Where the documentation is published; the HTML repr's "?" links to the
@@ -470,17 +468,8 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Array API namespace, or a model fitted on such rows, need ``X`` of
         the model's namespace and device (scikit-learn's error otherwise)."""
         backend = pick(X)
-        on_numpy = isinstance(self.components_, np.ndarray)
-        if backend is array_api or not on_numpy:
-            if not on_numpy and not sklearn.get_config()["array_api_dispatch"]:
-                raise ValueError(
-                    f"This model was fitted on {type(self.components_).__name__} arrays with "
-                    f"array_api_dispatch on: call {method} inside "
-                    "sklearn.config_context(array_api_dispatch=True) with X of the same "
-                    "namespace and device, or move the model to numpy first (see the user "
-                    "guide, 'GPUs')."
-                )
-            check_same_namespace(X, self, attribute="components_", method=method)
+        if _backends.is_array_api(backend) or not isinstance(self.components_, np.ndarray):
+            _backends.check_model_namespace(X, self, method)
         return backend
 
     def _cast_to_model(self, backend, X):
@@ -833,7 +822,7 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         backend = self._pick_for_model(X, "tangents")
         X = backend.validate(self, X, reset=False)
         params = self._params(X.dtype, backend)
-        if backend is array_api:  # computed on the host, in numpy (a small SVD per row)
+        if _backends.is_array_api(backend):  # on the host, in numpy (a small SVD per row)
             X, params = backend.to_numpy(X), tuple(backend.to_numpy(p) for p in params)
         k, n = self.components_.shape
         is_count = isinstance(n_directions, Integral) and not isinstance(n_directions, bool)
@@ -851,10 +840,10 @@ class ContractiveAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """What pickle, joblib and skops store: a model fitted on a device
         stores numpy arrays and where they lived, and loads back there
         (``_backends.array_api.portable_state``)."""
-        return array_api.portable_state(super().__getstate__())
+        return _backends.portable_state(super().__getstate__())
 
     def __setstate__(self, state):
-        super().__setstate__(array_api.restored_state(state))
+        super().__setstate__(_backends.restored_state(state))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

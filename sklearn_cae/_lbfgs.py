@@ -20,8 +20,6 @@ ended. ``_solvers.lbfgs_in_namespace`` turns that into a fit's ending.
 import math
 from dataclasses import dataclass
 
-from sklearn.externals.array_api_compat import array_namespace
-
 MEMORY = 10
 SUFFICIENT_DECREASE, CURVATURE = 1e-3, 0.9
 MAX_LINE_SEARCH = 20
@@ -35,6 +33,15 @@ CALLBACK, UNCHANGED, ZERO_GRADIENT, MAX_ITER, MAX_FUN, LINE_SEARCH = (
     "max_fun",
     "line search",
 )
+
+
+def namespace_of(a):
+    """The Array API namespace of the array ``a``: array_api_compat's, as
+    scikit-learn vendors it, imported only here (for arrays of another
+    namespace than numpy's, which need scikit-learn 1.9 or newer)."""
+    from sklearn.externals.array_api_compat import array_namespace
+
+    return array_namespace(a)
 
 
 @dataclass
@@ -61,7 +68,7 @@ def minimize(fun, x0, *, max_iter, max_fun, callback=None):
     (converged), or when the line search finds no point that lowers ``f``
     enough (``x`` is then the last accepted iterate).
     """
-    xp = array_namespace(x0)
+    xp = namespace_of(x0)
     eps = float(xp.finfo(x0.dtype).eps)
     x = x0
     f, g = fun(x)
@@ -144,7 +151,7 @@ def _line_search(fun, x, f, g, d, gtd, t, budget):
     :data:`MAX_LINE_SEARCH`): bracketing, then zooming by cubic
     interpolation (bisection where a value is not finite). Without such a
     step, the lowest point that decreases ``f`` enough, if any."""
-    xp = array_namespace(x)
+    xp = namespace_of(x)
     budget = min(budget, MAX_LINE_SEARCH)
     n_fun = 0
     best = _Search(None, f, g, 0)  # the lowest sufficiently decreasing point so far

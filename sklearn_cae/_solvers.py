@@ -29,7 +29,6 @@ import numpy as np
 import scipy.optimize
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.externals.array_api_compat import array_namespace
 
 from . import _lbfgs
 
@@ -60,14 +59,14 @@ def copy_of(theta):
     """A copy of the parameters ``theta``."""
     if isinstance(theta, np.ndarray):
         return theta.copy()
-    return array_namespace(theta).asarray(theta, copy=True)
+    return _lbfgs.namespace_of(theta).asarray(theta, copy=True)
 
 
 def all_finite(theta):
     """Whether every parameter is finite."""
     if isinstance(theta, np.ndarray):
         return bool(np.all(np.isfinite(theta)))
-    xp = array_namespace(theta)
+    xp = _lbfgs.namespace_of(theta)
     return bool(xp.all(xp.isfinite(theta)))
 
 
@@ -75,7 +74,7 @@ def max_abs(a):
     """``max |a|``, a float."""
     if isinstance(a, np.ndarray):
         return float(np.max(np.abs(a)))
-    xp = array_namespace(a)
+    xp = _lbfgs.namespace_of(a)
     return float(xp.max(xp.abs(a)))
 
 
@@ -83,7 +82,7 @@ def same_values(a, b):
     """Whether the parameters ``a`` and ``b`` are equal (of one namespace)."""
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
         return np.array_equal(a, b)
-    xp = array_namespace(a)
+    xp = _lbfgs.namespace_of(a)
     return bool(xp.all(a == b))
 
 
@@ -380,7 +379,7 @@ class Adam:
     ):
         self.learning_rate_init = learning_rate_init
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self._xp = None if isinstance(theta, np.ndarray) else array_namespace(theta)
+        self._xp = None if isinstance(theta, np.ndarray) else _lbfgs.namespace_of(theta)
         zeros = np.zeros_like if self._xp is None else self._xp.zeros_like
         if state is None:
             state = {"t": 0, "m": zeros(theta), "v": zeros(theta)}

@@ -26,12 +26,6 @@ import numpy as np
 import sklearn
 from sklearn.neural_network import BernoulliRBM
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import (
-    _convert_to_numpy,
-    _is_numpy_namespace,
-    get_namespace,
-    move_estimator_to,
-)
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_array, check_is_fitted
 
@@ -50,6 +44,13 @@ def _check(model, X):
     copied to numpy, and ``X`` with it."""
     check_is_fitted(model)
     if sklearn.get_config()["array_api_dispatch"]:
+        from sklearn.utils._array_api import (  # scikit-learn 1.9's, only here
+            _convert_to_numpy,
+            _is_numpy_namespace,
+            get_namespace,
+            move_estimator_to,
+        )
+
         xp, _ = get_namespace(X)
         if not _is_numpy_namespace(xp):
             X = _convert_to_numpy(X, xp)

@@ -59,3 +59,12 @@ def xp(request):
 
     with sklearn.config_context(array_api_dispatch=True):
         yield importlib.import_module(request.param)
+
+
+@pytest.fixture
+def dispatch():
+    """scikit-learn's ``array_api_dispatch`` on."""
+    import sklearn
+
+    with sklearn.config_context(array_api_dispatch=True):
+        yield

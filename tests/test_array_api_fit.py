@@ -17,6 +17,9 @@ import skops.io as sio
 import torch
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._array_api import device, get_namespace, move_estimator_to
 
 from sklearn_cae import ContractiveAutoencoder, diagnostics
@@ -280,3 +283,14 @@ def test_the_package_imports_pytorch_only_for_pytorch_input():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_pipeline_and_grid_search_on_a_device(dispatch):
+    # PyTorch: scikit-learn's StandardScaler warns from numpy on array_api_strict's arrays
+    X = torch.asarray(data(90))
+    model = ContractiveAutoencoder(n_components=3, max_iter=20, random_state=0)
+    pipeline = make_pipeline(StandardScaler(), model).fit(X)
+    assert get_namespace(pipeline.transform(X))[0] is get_namespace(X)[0]
+    search = GridSearchCV(model, {"contraction": [0.01, 0.1]}, cv=3).fit(X)
+    assert get_namespace(search.best_estimator_.components_)[0] is get_namespace(X)[0]
+    assert all(np.isfinite(search.cv_results_["mean_test_score"]))

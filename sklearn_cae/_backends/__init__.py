@@ -49,12 +49,53 @@ def pick(X):
 
         return dask
     if _of_another_namespace(X):
-        from . import array_api
-
-        return array_api
+        return _array_api()
     from . import inprocess
 
     return inprocess
+
+
+def _array_api():
+    """The ``array_api`` backend, which needs scikit-learn 1.9 or newer (its
+    array API helpers); numpy, sparse and dask rows work with older ones."""
+    try:
+        from . import array_api
+    except ImportError as error:
+        raise ImportError(
+            "Array API input (array_api_dispatch on, X a PyTorch, CuPy or array_api_strict "
+            f"array) needs scikit-learn 1.9 or newer; this is scikit-learn {sklearn.__version__}."
+        ) from error
+    return array_api
+
+
+def is_array_api(backend):
+    """Whether ``backend`` is the one of rows of another Array API namespace."""
+    return backend.__name__ == __name__ + ".array_api"
+
+
+def check_model_namespace(X, estimator, method):
+    """For a model fitted on (or called with) rows of another Array API
+    namespace: scikit-learn's error unless ``X`` is of the model's namespace
+    and device."""
+    _array_api().check_model_namespace(X, estimator, method)
+
+
+#: The key of a stored estimator state that says where its arrays lived.
+PLACE = "_array_api_place"
+
+
+def portable_state(state):
+    """An estimator's state as pickle, joblib and skops store it: see
+    ``array_api.portable_state`` (a numpy model's is itself)."""
+    W = state.get("components_")
+    if W is None or isinstance(W, np.ndarray):
+        return state
+    return _array_api().portable_state(state)
+
+
+def restored_state(state):
+    """The state :func:`portable_state` stored, its arrays back where they lived."""
+    return state if PLACE not in state else _array_api().restored_state(state)
 
 
 def _of_another_namespace(X):

@@ -22,6 +22,7 @@ import contextlib
 import importlib
 
 import numpy as np
+import sklearn
 from sklearn.externals.array_api_compat import array_namespace
 from sklearn.model_selection import train_test_split
 from sklearn.utils._array_api import (
@@ -29,6 +30,7 @@ from sklearn.utils._array_api import (
     _estimator_with_converted_arrays,
     _is_xp_namespace,
     _max_precision_float_dtype,
+    check_same_namespace,
     get_namespace_and_device,
 )
 from sklearn.utils._array_api import device as device_of
@@ -36,6 +38,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from .. import _objective
 from .._activations import ZERO_CURVATURE
+from . import PLACE
 
 
 # ---------------------------------------------------------------- activations
@@ -201,8 +204,18 @@ def _pack(W, b, D, c, tied, xp):
 
 
 # ---------------------------------------------------------------- persistence
-#: The key of a stored state that says where its arrays lived.
-PLACE = "_array_api_place"
+def check_model_namespace(X, estimator, method):
+    """scikit-learn's error unless ``X`` is of the namespace and device of the
+    fitted ``estimator``'s arrays; with ``array_api_dispatch`` off, an error
+    that says to switch it on or move the model to numpy."""
+    if not sklearn.get_config()["array_api_dispatch"]:
+        raise ValueError(
+            f"This model was fitted on {type(estimator.components_).__name__} arrays with "
+            f"array_api_dispatch on: call {method} inside "
+            "sklearn.config_context(array_api_dispatch=True) with X of the same namespace "
+            "and device, or move the model to numpy first (see the user guide, 'GPUs')."
+        )
+    check_same_namespace(X, estimator, attribute="components_", method=method)
 
 
 def portable_state(state):
@@ -213,9 +226,7 @@ def portable_state(state):
     ``"cuda:0"``; the default device for other namespaces) under
     :data:`PLACE`, for :func:`restored_state`. skops stores no tensors, and a
     numpy state is the same in every namespace's file."""
-    W = state.get("components_")
-    if W is None or isinstance(W, np.ndarray):
-        return state
+    W = state["components_"]
     xp, _ = _namespace_of(W)
     name = str(device_of(W)) if _is_xp_namespace(xp, "torch") else None
     portable = _estimator_with_converted_arrays(
@@ -228,8 +239,6 @@ def restored_state(state):
     """The state :func:`portable_state` stored, its arrays back in their
     namespace on their device; an error that says what to do when that
     device is not on this machine."""
-    if PLACE not in state:
-        return state
     state = dict(state)
     namespace, name = state.pop(PLACE)
     xp = importlib.import_module(namespace)
