@@ -42,24 +42,16 @@ from . import PLACE
 
 
 # ---------------------------------------------------------------- activations
-def _exp_parts(a, xp):
-    """``(t, u)``: ``t = exp(-|a|)``, which never overflows, and ``u = 1 / (1
-    + t) = sigmoid(|a|)``: the softplus is ``max(a, 0) + log1p(t)`` and the
-    sigmoid ``u`` where ``a >= 0``, ``t u`` elsewhere, from one exponential."""
-    t = xp.exp(-xp.abs(a))
-    return t, 1.0 / (1.0 + t)
-
-
-def _sigmoid_of(a, t, u, xp):
-    return xp.where(a >= 0, u, t * u)
-
-
+# Overflow gives inf, which the solvers refuse with their own error; the
+# functions that evaluate these silence numpy's warning (from a numpy-backed
+# namespace such as array_api_strict), as the numpy kernels do.
 def _sigmoid(a, xp):
-    return _sigmoid_of(a, *_exp_parts(a, xp), xp)
+    # the numpy kernels' logistic: exp(-a) overflows to inf only where 0 is right
+    return 1.0 / (1.0 + xp.exp(-a))
 
 
-def _softplus_of(a, t, xp):
-    return xp.clip(a, min=0.0) + xp.log1p(t)
+def _softplus(a, xp):
+    return xp.logaddexp(a, xp.zeros((), dtype=a.dtype, device=a.device))
 
 
 def _logistic_and_d1(a, xp):
@@ -72,41 +64,34 @@ def _tanh_and_d1(a, xp):
     return h, 1.0 - h * h
 
 
-def _softplus_and_d1(a, xp):
-    t, u = _exp_parts(a, xp)
-    return _softplus_of(a, t, xp), _sigmoid_of(a, t, u, xp)
-
-
-def _relu_and_d1(a, xp):
-    return xp.clip(a, min=0.0), xp.astype(a > 0, a.dtype)
-
-
 def _zeros(a, h, d1, xp):
     return xp.zeros_like(a)
 
 
 #: activation -> (f(a, xp), (f, f')(a, xp), f''(a, h, f', xp)): the table of
-#: ``_activations`` against the namespace, each value and its derivative from
-#: one transcendental function.
+#: ``_activations`` against the namespace, each elementwise step one kernel
+#: of the namespace (``logaddexp`` for the softplus).
 ACTIVATIONS = {
     "logistic": (_sigmoid, _logistic_and_d1, lambda a, h, d1, xp: d1 * (1.0 - 2.0 * h)),
     "tanh": (lambda a, xp: xp.tanh(a), _tanh_and_d1, lambda a, h, d1, xp: -2.0 * h * d1),
     "softplus": (
-        lambda a, xp: _softplus_of(a, _exp_parts(a, xp)[0], xp),
-        _softplus_and_d1,
+        _softplus,
+        lambda a, xp: (_softplus(a, xp), _sigmoid(a, xp)),
         lambda a, h, d1, xp: d1 * (1.0 - d1),
     ),
-    "relu": (lambda a, xp: xp.clip(a, min=0.0), _relu_and_d1, _zeros),
+    "relu": (
+        lambda a, xp: xp.clip(a, min=0.0),
+        lambda a, xp: (xp.clip(a, min=0.0), xp.astype(a > 0, a.dtype)),
+        _zeros,
+    ),
     "identity": (lambda a, xp: a, lambda a, xp: (a, xp.ones_like(a)), _zeros),
 }
 
 
-def _cross_entropy_and_residual(X, Z, xp):
+def _cross_entropy_terms(X, Z, xp):
     """The cross-entropy of ``X`` and ``sigmoid(Z)`` element by element,
-    ``softplus(Z) - X Z``, and the residual ``sigmoid(Z) - X``, from one
-    exponential (``_objective.cross_entropy_residual``'s way)."""
-    t, u = _exp_parts(Z, xp)
-    return _softplus_of(Z, t, xp) - X * Z, _sigmoid_of(Z, t, u, xp) - X
+    ``softplus(Z) - X Z``, computed stably from ``Z``."""
+    return _softplus(Z, xp) - X * Z
 
 
 # ------------------------------------------------------------------ the rows
@@ -267,9 +252,6 @@ def _clipped(X, loss, xp):
     return xp.clip(X, 0.0, 1.0) if loss == "cross_entropy" else X
 
 
-# Overflow gives inf, which the solvers refuse with their own error (numpy's
-# warning, from a numpy-backed namespace such as array_api_strict, would not
-# name the cause).
 @np.errstate(over="ignore", invalid="ignore")
 def evaluate(theta, X, settings, gradient=True, noise=None):
     """``(J, grad)``: the objective of the rows ``X`` at the flat ``theta`` (in
@@ -288,8 +270,8 @@ def evaluate(theta, X, settings, gradient=True, noise=None):
     H, F1 = f_df(A, xp)
     Z = H @ D + c
     if settings.loss == "cross_entropy":
-        terms, E = _cross_entropy_and_residual(X, Z, xp)
-        rec = xp.sum(terms, dtype=wide)
+        rec = xp.sum(_cross_entropy_terms(X, Z, xp), dtype=wide)
+        E = _sigmoid(Z, xp) - X
     else:
         E = Z - X
         rec = 0.5 * xp.sum(E * E, dtype=wide)
@@ -426,7 +408,7 @@ def _terms(X, params, settings, xp):
     X = _clipped(X, settings.loss, xp)
     Z = ACTIVATIONS[settings.activation][0](X @ W.T + b, xp) @ D + c
     if settings.loss == "cross_entropy":
-        return _softplus_of(Z, _exp_parts(Z, xp)[0], xp) - X * Z
+        return _cross_entropy_terms(X, Z, xp)
     E = Z - X
     return 0.5 * (E * E)
 
@@ -451,12 +433,14 @@ def baseline_loss(X, settings):
 
 
 # -------------------------------------------------------------------- inference
+@np.errstate(over="ignore")
 def encode(X, W, b, activation):
     """Codes ``f(X W^T + b)``."""
     xp, _ = _namespace(X)
     return ACTIVATIONS[activation][0](X @ W.T + b, xp)
 
 
+@np.errstate(over="ignore")
 def decode(H, D, c, loss):
     """The reconstruction of the codes ``H``."""
     xp, _ = _namespace(H)
@@ -464,6 +448,7 @@ def decode(H, D, c, loss):
     return _sigmoid(Z, xp) if loss == "cross_entropy" else Z
 
 
+@np.errstate(over="ignore")
 def jacobian(X, W, b, activation):
     """Per-row encoder Jacobians ``diag(f'(a_i)) W``, shape ``(N, k, n)``."""
     xp, _ = _namespace(X)
