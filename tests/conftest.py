@@ -49,16 +49,29 @@ def interrupt_at(monkeypatch):
     return interrupt_at
 
 
-@pytest.fixture(params=["array_api_strict", "torch"])
+@pytest.fixture(params=["array_api_strict", "torch", "torch-cuda"])
 def xp(request):
-    """An Array API namespace of real arrays (``array_api_strict``'s, or
-    PyTorch's on the CPU), with scikit-learn's ``array_api_dispatch`` on."""
+    """An Array API namespace of real arrays, with scikit-learn's
+    ``array_api_dispatch`` on: ``array_api_strict``'s, PyTorch's on the CPU,
+    and PyTorch's on a CUDA GPU where there is one (its new tensors made
+    there; skipped elsewhere)."""
     import importlib
 
     import sklearn
 
+    name, _, device = request.param.partition("-")
+    module = importlib.import_module(name)
+    if device and not module.cuda.is_available():
+        pytest.skip("no CUDA GPU here")
     with sklearn.config_context(array_api_dispatch=True):
-        yield importlib.import_module(request.param)
+        if not device:
+            yield module
+            return
+        module.set_default_device(device)
+        try:
+            yield module
+        finally:
+            module.set_default_device("cpu")
 
 
 @pytest.fixture
