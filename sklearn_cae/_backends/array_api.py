@@ -188,7 +188,7 @@ def _pack(W, b, D, c, tied, xp):
     return xp.concat(parts)
 
 
-# ---------------------------------------------------------------- persistence
+# ------------------------------------- the model's place: checks, persistence
 def check_model_namespace(X, estimator, method):
     """scikit-learn's error unless ``X`` is of the namespace and device of the
     fitted ``estimator``'s arrays; with ``array_api_dispatch`` off, an error
@@ -248,8 +248,14 @@ def _namespace_of(A):
 # ------------------------------------------------------------------ objective
 def _clipped(X, loss, xp):
     """For the cross-entropy, ``X`` clipped to [0, 1] (the estimator accepts
-    rounding beyond it), as ``_objective.clip_unit_interval``."""
-    return xp.clip(X, 0.0, 1.0) if loss == "cross_entropy" else X
+    rounding beyond it), as ``_objective.clip_unit_interval``: ``X`` itself
+    when it is inside (no copy of the rows on the device)."""
+    if loss != "cross_entropy":
+        return X
+    bounds = extremes(X)
+    if bounds is None or (bounds[0] >= 0.0 and bounds[1] <= 1.0):
+        return X
+    return xp.clip(X, 0.0, 1.0)
 
 
 @np.errstate(over="ignore", invalid="ignore")
