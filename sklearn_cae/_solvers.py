@@ -53,8 +53,8 @@ def warn(message, category=UserWarning):
     warnings.warn(message, category, stacklevel=stacklevel)
 
 
-# The parameters are numpy arrays, or (Adam on Array API rows) arrays of the
-# rows' namespace on their device: these three work on both, numpy's as before.
+# The parameters are numpy arrays, or (for Array API rows) arrays of the rows'
+# namespace on their device: these helpers work on both, numpy's as before.
 def copy_of(theta):
     """A copy of the parameters ``theta``."""
     if isinstance(theta, np.ndarray):

@@ -8,7 +8,8 @@ functions (:data:`FUNCTIONS`) on its rows from the kernels of ``_objective``.
   their device.
 
 :func:`pick` chooses the module for ``X``; a new place is a module and a
-line there. Only ``validate`` receives the estimator.
+line there. Only ``validate`` receives the estimator (and
+:func:`check_model_namespace`: scikit-learn's check and message need it).
 """
 
 import sys
