@@ -289,7 +289,7 @@ def evaluate(theta, X, settings, gradient=True, noise=None):
         J += 0.5 * settings.alpha * sum(xp.sum(xp.astype(w, wide) ** 2) for w in weights)
     J = float(J) / N
     if noise is not None:
-        J_h, grad_h = _hessian_term(W, b, X, settings, noise, xp, wide)
+        J_h, grad_h = _hessian_term(X, W, s, (A, H, F1), settings, noise, xp, wide)
         J += J_h
     if not gradient:
         return J, None
@@ -303,7 +303,8 @@ def evaluate(theta, X, settings, gradient=True, noise=None):
         gW = gW + gD
     if settings.alpha:
         gW = gW + settings.alpha * W
-        gD = gD + settings.alpha * D  # unused when tied
+        if not tied:
+            gD = gD + settings.alpha * D
     grad = _pack(gW, xp.sum(dA, axis=0), gD, xp.sum(E, axis=0), tied, xp) / N
     return J, grad if noise is None else grad + grad_h
 
@@ -331,14 +332,14 @@ def corruptions(X, settings, random_state):
     return seed, noise
 
 
-def _hessian_term(W, b, X, settings, noise, xp, wide):
+def _hessian_term(X, W, s, forward, settings, noise, xp, wide):
     """The CAE+H term and its gradient, as ``_objective.hessian_penalty_and_grad``
-    (whose docstring has the formulas): only ``W`` and ``b`` get gradient."""
+    (whose docstring has the formulas): only ``W`` and ``b`` get gradient.
+    ``s`` is ``||W_j||^2`` and ``forward`` the objective's ``(A, H, f'(A))``
+    of the rows ``X``."""
     _, f_df, d2f = ACTIVATIONS[settings.activation]
     curved = settings.activation not in ZERO_CURVATURE
-    s = xp.sum(W * W, axis=1)
-    A = X @ W.T + b
-    H, F1 = f_df(A, xp)
+    A, H, F1 = forward
     F2 = d2f(A, H, F1, xp) if curved else None
     sum_sq_diff = xp.zeros_like(s)
     dA = xp.zeros_like(A)
@@ -353,16 +354,15 @@ def _hessian_term(W, b, X, settings, noise, xp, wide):
             T = d2f(A_eps, H_eps, G, xp) * diff
             dA = dA + diff * F2 - T
             gW = gW - T.T @ eps
-    gb = xp.zeros_like(b)
+    gb = xp.zeros_like(s)
     if curved:
         gW = gW + dA.T @ X
         gb = xp.sum(dA, axis=0)
     scale = settings.hessian_penalty / (X.shape[0] * len(noise))
     P = scale * float(xp.sum(xp.astype(sum_sq_diff, wide) * xp.astype(s, wide)))
     gW = (gW + 2.0 * sum_sq_diff[:, None] * W) * scale
-    zeros = xp.zeros_like(W)
-    c = xp.zeros((X.shape[1],), dtype=X.dtype, device=_namespace(X)[1])
-    return P, _pack(gW, gb * scale, zeros, c, settings.tied, xp)
+    zeros = xp.zeros_like(W)  # D and c get none
+    return P, _pack(gW, gb * scale, zeros, xp.zeros_like(X[0, :]), settings.tied, xp)
 
 
 def full_objective(X, settings, workspace=None, random_state=None, gradient=True):
