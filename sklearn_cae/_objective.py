@@ -340,6 +340,7 @@ def loss_and_grad_sums(
     chunk_rows,
     workspace=None,
     gradient=True,
+    grad_dtype=np.float64,
 ):
     """Sums over the rows of ``X`` of the per-sample objective
     ``rec_i + contraction * pen_i`` and of its gradient.
@@ -370,11 +371,15 @@ def loss_and_grad_sums(
     gradient : bool, default=True
         False: the value alone (the same ``J_sum``, bitwise), from the
         forward pass: two of the five matrix products.
+    grad_dtype : dtype, default=np.float64
+        The gradient's: the threads' sums are added up in it. An Adam
+        minibatch asks for its parameters' (float32 for float32 rows), so
+        that its step does not cast; L-BFGS for float64.
 
     Returns
     -------
     J_sum : float
-    grad_sum : ndarray of shape (n_params,), float64, or None
+    grad_sum : ndarray of shape (n_params,), of ``grad_dtype``, or None
     """
     N, n = X.shape
     k = n_components
@@ -406,9 +411,8 @@ def loss_and_grad_sums(
         ones = np.ones(rows, dtype=dtype)
         product = buffer("product", (k, n))
         gW = buffer("gW", (k, n))
-        gW.fill(0.0)
         gD = gW if tied else buffer("gD", (k, n))
-        gD.fill(0.0)
+        first_chunk = True  # its products are written into gD and gW, not added
         gb, gc, sum_F1sq = np.zeros(k), np.zeros(n), np.zeros(k)
         rec = 0.0
         first, last = task * n_chunks // n_tasks, (task + 1) * n_chunks // n_tasks
@@ -437,31 +441,53 @@ def loss_and_grad_sums(
             # Every product is numpy's: scipy's gemm could accumulate in place
             # (beta=1), but its OpenBLAS ran two threads' calls one after
             # the other.
-            gD += np.matmul(h.T, E, out=product)  # H^T E
-            gW += np.matmul(da.T, Xc, out=product)  # dA^T X
+            _add_product(gD, h.T, E, product, first_chunk)  # H^T E
+            _add_product(gW, da.T, Xc, product, first_chunk and not tied)  # dA^T X
+            first_chunk = False
             gb += ones[:m] @ da  # column sums: one BLAS pass, no temporary
             gc += ones[:m] @ E
+        if first_chunk:  # no chunk (no gradient asked for)
+            gW.fill(0.0)
+            gD.fill(0.0)
         return rec, gW, gD, gb, gc, sum_F1sq
 
-    grad = np.zeros(n_params(n, k, tied))
-    gW, gb, gD, gc = unpack(grad, n, k, tied)  # views: the sums land in grad
-    sum_F1sq = np.zeros(k)
-    rec = 0.0
-    for part in ws.map(work, n_tasks):
-        rec += part[0]
-        sum_F1sq += part[5]
-        if gradient:
-            gW += part[1]  # when tied, it already holds the decoder's share
-            if not tied:
-                gD += part[2]
-            gb += part[3]
-            gc += part[4]
-
+    parts = ws.map(work, n_tasks)
+    rec = sum(part[0] for part in parts)
+    sum_F1sq = _sum_into(np.zeros(k), [part[5] for part in parts])
     J = rec + contraction * float(sum_F1sq @ s.astype(np.float64))
     if not gradient:
         return J, None
-    gW += W * ((2.0 * contraction) * sum_F1sq)[:, None]
+    grad = np.empty(n_params(n, k, tied), dtype=grad_dtype)
+    gW, gb, gD, gc = unpack(grad, n, k, tied)  # views: the sums land in grad
+    for total, index in ((gW, 1), (gb, 3), (gc, 4)) + (() if tied else ((gD, 2),)):
+        _sum_into(total, [part[index] for part in parts])  # tied: gW holds gD's share
+    gW += W * ((2.0 * contraction) * sum_F1sq).astype(grad_dtype)[:, None]
     return J, grad
+
+
+def _add_product(total, a, b, product, first):
+    """``total = a @ b`` on the ``first`` chunk, else ``total += a @ b``
+    (through the buffer ``product``): bitwise what adding to zeros gives."""
+    if first:
+        np.matmul(a, b, out=total)
+    else:
+        total += np.matmul(a, b, out=product)
+
+
+def _sum_into(total, arrays):
+    """``total = arrays[0] + arrays[1] + ...`` in ``total``'s dtype, added
+    in that order (zeros for none): bitwise the sums of adding them to
+    zeros one after the other."""
+    if not arrays:
+        total.fill(0.0)
+        return total
+    if len(arrays) == 1:
+        total[...] = arrays[0]
+        return total
+    np.add(arrays[0], arrays[1], out=total, dtype=total.dtype)
+    for array in arrays[2:]:
+        total += array
+    return total
 
 
 # ------------------------------------------------- higher-order contraction

@@ -282,10 +282,11 @@ def _rows_of(kernel, X, settings, memory_share=1.0):
 
 
 # ------------------------------------------------------------------ objective
-def kernel_args(X, settings, n_threads, gradient=True):
+def kernel_args(X, settings, n_threads, gradient=True, grad_dtype=np.float64):
     """The keyword arguments of ``_objective.loss_and_grad_sums`` for the
     rows ``X`` shared by ``n_threads`` threads."""
     return dict(
+        grad_dtype=grad_dtype,
         n_components=settings.n_components,
         activation=settings.activation,
         loss=settings.loss,
@@ -323,19 +324,25 @@ def batch_objective(settings, workspace=None, random_state=None):
     """``fun(theta, X) -> (J, grad)``: the objective of an Adam minibatch, the
     rows ``X``, as :func:`full_objective` on them (its ``alpha`` term divided
     by its own rows, as MLP's), on the threads its own rows get (so its
-    result depends on its rows alone), with CAE+H corruptions of its own."""
+    result depends on its rows alone), with CAE+H corruptions of its own.
+    ``grad`` is of ``X``'s dtype, as the parameters Adam steps."""
 
     def fun(theta, X):
         threads = threads_in(workspace, X.shape[0], minibatch=True)
-        return _objective_on(X, settings, workspace, threads, random_state)[0](theta)
+        objective = _objective_on(X, settings, workspace, threads, random_state, True, X.dtype)
+        return objective[0](theta)
 
     return fun
 
 
-def _objective_on(X, settings, workspace, threads, random_state, gradient=True):
+def _objective_on(
+    X, settings, workspace, threads, random_state, gradient=True, grad_dtype=np.float64
+):
+    """``(fun, seed)`` of :func:`full_objective` on the rows ``X``, its
+    gradient of ``grad_dtype``."""
     if settings.loss == "cross_entropy":
         X = _objective.clip_unit_interval(X)  # a copy only if a value is outside
-    args = kernel_args(X, settings, threads, gradient)
+    args = kernel_args(X, settings, threads, gradient, grad_dtype)
 
     def fun(theta):  # looked up at each call: tests patch _objective.loss_and_grad
         return _objective.loss_and_grad(theta, X, alpha=settings.alpha, workspace=workspace, **args)
@@ -361,7 +368,9 @@ def _objective_on(X, settings, workspace, threads, random_state, gradient=True):
     def fun_with_hessian_term(theta):
         J, grad = fun(theta)
         J_h, grad_h = _objective.hessian_penalty_and_grad(theta, X, **hessian_args)
-        return J + J_h, None if grad is None else grad + grad_h
+        if grad is not None:
+            grad += grad_h  # in the gradient's dtype
+        return J + J_h, grad
 
     return fun_with_hessian_term, seed
 
