@@ -19,9 +19,12 @@ Downstream: the codes of held-out images (made from other digits) feed
 ``--epoch-ratio``: one Adam epoch (``partial_fit`` on all rows) over one
 full-batch evaluation in a workspace as ``fit`` makes it, alternated,
 median of 5, in wall and process CPU time, for several batch sizes.
-``--batch-threads``: one epoch with each minibatch on one thread against
-the default (the threads BLAS allows, 32 rows each at least), alternated,
-median of 5, for several batch sizes.
+``--batch-threads``: the objective and gradient of one epoch's minibatches
+(float32, the evaluations alone, no step) with the rows split over two
+threads of one BLAS thread each, on one thread with one BLAS thread, and
+on one thread with BLAS's own threads, alternated, median of 5, for
+several batch sizes (a fit splits from ``2 * MIN_BATCH_ROWS_PER_THREAD``
+rows on, and runs smaller minibatches on one thread with BLAS's threads).
 ``--sweep``: time to L-BFGS-100's objective for a grid of batch sizes and
 learning rates (at the second size).
 """
@@ -240,28 +243,43 @@ def epoch_ratio(N, batch_sizes=(64, 128, 200, 256, 512), repeats=5):
         )
 
 
-def batch_threads(N, batch_sizes=(32, 64, 128, 256), repeats=5):
-    """One epoch with minibatches on one thread against the default threads."""
+def batch_threads(N, batch_sizes=(32, 64, 128, 256, 512), repeats=5):
+    """The objective and gradient of an epoch's minibatches, three ways."""
     X, _ = image_digits(N)
-    default = inprocess.MIN_BATCH_ROWS_PER_THREAD
-    print(f"N={N}, BLAS threads allowed: {inprocess.BLAS.outside_threads()}\n")
-    print("| batch_size | epoch, 1 thread (s) | epoch, default (s) | default / 1 thread |")
-    print("|---|---|---|---|")
+    k, n = MODEL["n_components"], X.shape[1]
+    theta = _objective.initial_theta(n, k, MODEL["activation"], True, np.random.RandomState(0))
+    theta = theta.astype(X.dtype)
+    blas = inprocess.BLAS.outside_threads()
+    ways = {
+        "2 threads x half the rows, 1 BLAS thread each": (2, False),
+        "1 thread, 1 BLAS thread": (1, False),
+        f"1 thread, BLAS's {blas} threads": (1, True),
+    }
+    print(f"N={N}, BLAS threads allowed: {blas}\n")
+    print("| batch_size | " + " | ".join(f"{way} (s)" for way in ways) + " |")
+    print("|---|" + "---|" * len(ways))
     for batch_size in batch_sizes:
-        times = {1: [], default: []}
+        times = {way: [] for way in ways}
         for _ in range(repeats):
-            for rows_per_thread in (N, default):  # N rows per thread: one thread
-                inprocess.MIN_BATCH_ROWS_PER_THREAD = rows_per_thread
-                cae = ContractiveAutoencoder(
-                    **MODEL, solver="adam", batch_size=batch_size, random_state=0
+            for way, (threads, minibatch) in ways.items():
+                kwargs = dict(
+                    n_components=k,
+                    activation=MODEL["activation"],
+                    loss=MODEL["loss"],
+                    tied=True,
+                    contraction=MODEL["contraction"],
+                    chunk_rows=-(-batch_size // threads),
+                    grad_dtype=X.dtype,
                 )
-                settle()
-                t0 = time.perf_counter()
-                cae.partial_fit(X)
-                times[1 if rows_per_thread == N else default].append(time.perf_counter() - t0)
-        inprocess.MIN_BATCH_ROWS_PER_THREAD = default
-        one, ours = median(times[1]), median(times[default])
-        print(f"| {batch_size} | {one:.2f} | {ours:.2f} | {ours / one:.2f} |", flush=True)
+                with inprocess.Workspace(threads, minibatch) as workspace:
+                    settle()
+                    t0 = time.perf_counter()
+                    for start in range(0, N, batch_size):
+                        rows = X[start : start + batch_size]
+                        _objective.loss_and_grad_sums(theta, rows, workspace=workspace, **kwargs)
+                    times[way].append(time.perf_counter() - t0)
+        cells = " | ".join(f"{median(times[way]):.2f}" for way in ways)
+        print(f"| {batch_size} | {cells} |", flush=True)
 
 
 def main():

@@ -359,7 +359,8 @@ def loss_and_grad_sums(
         of all arithmetic, except that the loss and the bias and penalty
         sums across chunks, and all sums across threads, are float64 (the
         weight gradients are summed over a thread's chunks in the data's
-        dtype). Sparse rows are densified one chunk at a time.
+        dtype, the gradient's across threads in ``grad_dtype``). Sparse rows
+        are densified one chunk at a time.
     chunk_rows : int
         Rows processed at once; the temporaries are
         ``row_bytes("loss_and_grad", ...)`` per row and thread.

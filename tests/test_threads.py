@@ -1,7 +1,7 @@
-"""Fits in any thread: the same model, BLAS at one thread inside every fit,
-concurrent fits independent of each other, BLAS limits restored however a
-fit ends. (Speed follows from the BLAS setting: benchmarks/bench_threads.py
-measures it.)"""
+"""Fits in any thread: the same model, BLAS at one thread inside every fit
+(but around an Adam minibatch too small to split), concurrent fits
+independent of each other, BLAS limits restored however a fit ends. (Speed
+follows from the BLAS setting: benchmarks/bench_threads.py measures it.)"""
 
 import threading
 import warnings
@@ -158,6 +158,31 @@ def test_concurrent_fits_each_give_what_they_give_alone(
     assert _blas_threads() == {2}  # restored, not left at one thread
     _in_thread(_fit, "after")
     assert set(evaluations["after"]) == {(1, 2)}  # and no thread kept control
+
+
+@pytest.mark.parametrize("batch_size, minibatches", [(64, (1, 2)), (300, (2, 1))])
+def test_adam_splits_a_minibatch_or_leaves_blas_its_threads(
+    two_blas_threads, monkeypatch, batch_size, minibatches
+):
+    # Per evaluation: (its tasks, BLAS threads inside them). A minibatch of
+    # under 256 rows runs as one task with BLAS's two threads; one of 300
+    # rows splits, as the objective on all 600 rows does, BLAS at one.
+    original = inprocess.Workspace.map
+    seen = []
+
+    def map(workspace, fun, n_tasks):
+        def task(i):
+            blas = _blas_threads()
+            seen.append((n_tasks, blas.pop() if len(blas) == 1 else blas))
+            return fun(i)
+
+        return original(workspace, task, n_tasks)
+
+    monkeypatch.setattr(inprocess.Workspace, "map", map)
+    _fit(solver="adam", batch_size=batch_size, max_iter=2)
+    assert set(seen) == {minibatches, (2, 1)}
+    assert seen[-2:] == [(2, 1), (2, 1)]  # the objective of the returned parameters
+    assert _blas_threads() == {2}
 
 
 @pytest.mark.parametrize("ending", ["returns", "raises", "interrupted"])

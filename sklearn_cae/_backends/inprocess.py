@@ -93,10 +93,11 @@ def minibatches(n_samples, batch_size, shuffle, random_state):
 
 #: Rows per thread before an evaluation on all rows splits them.
 MIN_ROWS_PER_THREAD = 256
-#: An Adam minibatch's (its threads follow its own rows): two threads take
-#: less time than one from 64-row batches on (benchmarks/README.md, "Threads
-#: of an Adam minibatch").
-MIN_BATCH_ROWS_PER_THREAD = 32
+#: An Adam minibatch's: below, it runs on one thread and BLAS's own threads
+#: share its products, which took less time for batches of 64 and 128 rows;
+#: split, from 256 rows on (benchmarks/README.md, "Threads of an Adam
+#: minibatch").
+MIN_BATCH_ROWS_PER_THREAD = 128
 
 
 # -------------------------------------------------------------------- threads
@@ -166,14 +167,22 @@ class Workspace:
     the elementwise work between two-threaded products (and slowed
     L-BFGS-B's own vector operations under load).
 
+    An Adam fit's workspace (``minibatch=True``) holds BLAS at one thread
+    only while an evaluation splits its rows: a minibatch too small to
+    split runs on one thread, and BLAS's own threads (as many as the user
+    allows) share its products.
+
     Parameters
     ----------
     n_threads : int, default=1
         Threads an evaluation uses.
+    minibatch : bool, default=False
+        Evaluations on one thread leave BLAS its threads.
     """
 
-    def __init__(self, n_threads=1):
+    def __init__(self, n_threads=1, minibatch=False):
         self.n_threads = n_threads
+        self.minibatch = minibatch
         self._buffers = {}
         self._executor = None
         self._active = False
@@ -189,8 +198,8 @@ class Workspace:
     def map(self, fun, n_tasks):
         """``[fun(0), ..., fun(n_tasks - 1)]``, on up to ``n_threads`` threads
         (no task, an empty list: the rows of an empty block)."""
-        if self._active and self._limiter is None:
-            self._limiter = BLAS.take(self)
+        if self._active:
+            self._hold_blas(n_tasks > 1 or not self.minibatch)
         if n_tasks <= 1:
             return [fun(0) for _ in range(n_tasks)]
         if self._executor is None:
@@ -202,9 +211,17 @@ class Workspace:
             wait(futures)
         return [first] + [future.result() for future in futures]
 
+    def _hold_blas(self, hold):
+        """Hold BLAS at one thread (unless another workspace does), or let go."""
+        if hold and self._limiter is None:
+            self._limiter = BLAS.take(self)
+        elif not hold and self._limiter is not None:
+            BLAS.release(self._limiter)
+            self._limiter = None
+
     def __enter__(self):
         self._active = True
-        self._limiter = BLAS.take(self)
+        self._hold_blas(not self.minibatch)
         return self
 
     def __exit__(self, *exc_info):
@@ -212,16 +229,14 @@ class Workspace:
         if self._executor is not None:
             self._executor.shutdown()
             self._executor = None
-        if self._limiter is not None:
-            BLAS.release(self._limiter)
-            self._limiter = None
+        self._hold_blas(False)
         self._buffers.clear()
 
 
 def workspace(X, minibatch=False):
     """A :class:`Workspace` with threads enough for the objective on all the
     rows ``X`` (``minibatch``: and for Adam's minibatches)."""
-    return Workspace(n_threads(X.shape[0], minibatch))
+    return Workspace(n_threads(X.shape[0], minibatch), minibatch)
 
 
 def n_threads(n_rows, minibatch=False):
