@@ -462,7 +462,8 @@ def loss_and_grad_sums(
     gW, gb, gD, gc = unpack(grad, n, k, tied)  # views: the sums land in grad
     for total, index in ((gW, 1), (gb, 3), (gc, 4)) + (() if tied else ((gD, 2),)):
         _sum_into(total, [part[index] for part in parts])  # tied: gW holds gD's share
-    gW += W * ((2.0 * contraction) * sum_F1sq).astype(grad_dtype)[:, None]
+    penalty = ws.buffer("penalty's gradient", (k, n), grad_dtype)
+    gW += np.multiply(W, ((2.0 * contraction) * sum_F1sq).astype(grad_dtype)[:, None], out=penalty)
     return J, grad
 
 

@@ -400,9 +400,11 @@ class Adam:
     def update(self, theta, grad):
         """One step: move ``theta`` (in place) along the gradient ``grad``."""
         self.state["t"] = t = self.state["t"] + 1
+        # A Python float: a numpy float64 would scale float32 steps in float64.
+        rate = self.learning_rate_init * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         m, v, step = self.state["m"], self.state["v"], self._step
         if self._xp is not None:
-            self._update_in_namespace(theta, grad, t)
+            self._update_in_namespace(theta, grad, rate)
             return
         m *= self.beta_1
         m += np.multiply(grad, 1.0 - self.beta_1, out=step)
@@ -410,21 +412,19 @@ class Adam:
         np.square(grad, out=step)
         step *= 1.0 - self.beta_2
         v += step
-        rate = self.learning_rate_init * np.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         np.sqrt(v, out=step)
         step += self.epsilon
         np.divide(m, step, out=step)
         step *= rate
         theta -= step
 
-    def _update_in_namespace(self, theta, grad, t):
+    def _update_in_namespace(self, theta, grad, rate):
         """:meth:`update` on the parameters of an Array API namespace."""
         m, v = self.state["m"], self.state["v"]
         m *= self.beta_1
         m += grad * (1.0 - self.beta_1)
         v *= self.beta_2
         v += (grad * grad) * (1.0 - self.beta_2)
-        rate = self.learning_rate_init * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
         theta -= (m / (self._xp.sqrt(v) + self.epsilon)) * rate
 
 
