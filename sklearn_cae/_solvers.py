@@ -349,6 +349,11 @@ def lbfgs_in_namespace(fun, theta0, progress, *, max_iter, max_fun):
     return Result(ending.x, ending.f, ending.n_iter, status, message, advice)
 
 
+#: Parameters per thread before Adam's numpy step is split (dispatching a
+#: thread costs about what stepping this many does).
+MIN_PARAMETERS_PER_THREAD = 2**15
+
+
 class Adam:
     """Adam's state (Kingma and Ba, 2015) for one flat parameter vector.
 
@@ -365,7 +370,10 @@ class Adam:
     ``state`` is the dict ``{"t", "m", "v"}`` (builtins and arrays only, so
     an estimator can keep it and still persist with skops); pass a
     previous one to continue from it. ``theta`` are the parameters it will
-    step (only their size, dtype, namespace and device are read).
+    step (only their size, dtype, namespace and device are read). A
+    ``workspace`` (``_backends.inprocess.Workspace``) shares a numpy step
+    between its threads, :data:`MIN_PARAMETERS_PER_THREAD` each at least:
+    each element's arithmetic is the same, so is the step, bitwise.
     """
 
     def __init__(
@@ -376,9 +384,11 @@ class Adam:
         beta_2=0.999,
         epsilon=1e-8,
         state=None,
+        workspace=None,
     ):
         self.learning_rate_init = learning_rate_init
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self._workspace = workspace
         self._xp = None if isinstance(theta, np.ndarray) else _lbfgs.namespace_of(theta)
         zeros = np.zeros_like if self._xp is None else self._xp.zeros_like
         if state is None:
@@ -402,10 +412,21 @@ class Adam:
         self.state["t"] = t = self.state["t"] + 1
         # A Python float: a numpy float64 would scale float32 steps in float64.
         rate = self.learning_rate_init * math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
-        m, v, step = self.state["m"], self.state["v"], self._step
         if self._xp is not None:
             self._update_in_namespace(theta, grad, rate)
             return
+        ws, size = self._workspace, theta.shape[0]
+        n_parts = 1 if ws is None else max(1, min(ws.n_threads, size // MIN_PARAMETERS_PER_THREAD))
+        if n_parts == 1:
+            self._update_part(theta, grad, rate, slice(None))
+            return
+        bounds = [size * i // n_parts for i in range(n_parts + 1)]
+        ws.run(lambda i: self._update_part(theta, grad, rate, slice(*bounds[i : i + 2])), n_parts)
+
+    def _update_part(self, theta, grad, rate, part):
+        """:meth:`update` of the numpy parameters ``theta[part]``."""
+        m, v, step = self.state["m"][part], self.state["v"][part], self._step[part]
+        grad, theta = grad[part], theta[part]
         m *= self.beta_1
         m += np.multiply(grad, 1.0 - self.beta_1, out=step)
         v *= self.beta_2

@@ -131,7 +131,7 @@ def _adam(job, theta, state):
         J0 = job.fun(theta)[0]  # fail now, not after max_iter epochs
         _solvers.check_finite(theta, J0, "before Adam starts", job.progress.diagnose)
     theta = job.backend.vector(theta, X)  # Adam steps in the data's dtype, where it lives
-    optimizer = _adam_optimizer(theta, settings, state)
+    optimizer = _adam_optimizer(theta, settings, state, job.workspace)
     fun_of_rows, epoch = job.backend.minibatch_objective(
         X,
         settings,
@@ -181,10 +181,10 @@ def _batch_size(settings, n_samples):
     return min(settings.batch_size, n_samples)
 
 
-def _adam_optimizer(theta, settings, state):
+def _adam_optimizer(theta, settings, state, workspace):
     """Adam for ``theta`` (in its dtype), continuing from a copy of
     ``state`` when it is for parameters of this size, else afresh (as MLP's
-    fit)."""
+    fit), stepping on the threads of ``workspace`` (None: one)."""
     if state is not None and state["m"].shape == theta.shape:
         state = copy.deepcopy(state)  # the estimator changes only once the pass succeeded
     else:
@@ -196,6 +196,7 @@ def _adam_optimizer(theta, settings, state):
         settings.beta_2,
         settings.epsilon,
         state=state,
+        workspace=workspace,
     )
 
 

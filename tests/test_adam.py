@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
-from sklearn_cae import ContractiveAutoencoder, _objective
+from sklearn_cae import ContractiveAutoencoder, _objective, _solvers
 from sklearn_cae._backends import inprocess
 from sklearn_cae.datasets import load_nudged_digits
 
@@ -423,6 +423,34 @@ def test_two_steps_are_the_hand_computed_adam_updates():
     np.testing.assert_allclose(cae._adam_state["m"], m, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(cae._adam_state["v"], v, rtol=1e-12, atol=1e-18)
     assert cae._adam_state["t"] == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_step_shared_between_threads_is_the_same_step(dtype):
+    # Parameters enough for two threads: each element's arithmetic is the
+    # same, so the parameters and moments are bitwise those of one thread.
+    rng = np.random.RandomState(0)
+    size = 2 * _solvers.MIN_PARAMETERS_PER_THREAD + 3
+    theta0 = rng.standard_normal(size).astype(dtype)
+    grads = [rng.standard_normal(size).astype(dtype) for _ in range(3)]
+    splits = []
+
+    class Workspace(inprocess.Workspace):
+        def run(self, fun, n_tasks):
+            splits.append(n_tasks)
+            return super().run(fun, n_tasks)
+
+    results = []
+    with Workspace(2) as workspace:
+        for threads in (None, workspace):
+            theta = theta0.copy()
+            adam = _solvers.Adam(theta, 0.01, workspace=threads)
+            for grad in grads:
+                adam.update(theta, grad)
+            results.append((theta, adam.state["m"], adam.state["v"]))
+    assert splits == [2, 2, 2]
+    for one, two in zip(*results, strict=True):
+        np.testing.assert_array_equal(one, two)
 
 
 def test_the_epoch_loss_weighs_each_batch_by_its_rows():

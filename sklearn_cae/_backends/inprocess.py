@@ -200,6 +200,11 @@ class Workspace:
         (no task, an empty list: the rows of an empty block)."""
         if self._active:
             self._hold_blas(n_tasks > 1 or not self.minibatch)
+        return self.run(fun, n_tasks)
+
+    def run(self, fun, n_tasks):
+        """:meth:`map` for work that calls no BLAS (Adam's step): the BLAS
+        setting is left as it is."""
         if n_tasks <= 1:
             return [fun(0) for _ in range(n_tasks)]
         if self._executor is None:
