@@ -248,6 +248,8 @@ class OneThread:
     def map(self, fun, n_tasks):
         return [fun(task) for task in range(n_tasks)]
 
+    run = map
+
 
 def loss_and_grad(theta, X, *, alpha, **settings):
     """Objective ``J`` and its gradient with respect to ``theta``.
@@ -366,7 +368,8 @@ def loss_and_grad_sums(
         ``row_bytes("loss_and_grad", ...)`` per row and thread.
     workspace : Workspace, default=None
         Buffers and threads to reuse across calls (``buffer(key, shape,
-        dtype)``, ``map(fun, n_tasks)``, ``n_threads``: see
+        dtype)``, ``map(fun, n_tasks)`` and ``run`` (work without BLAS),
+        ``n_threads``: see
         ``_backends.inprocess.Workspace``); None uses fresh buffers and one
         thread (:class:`OneThread`).
     gradient : bool, default=True
@@ -460,10 +463,24 @@ def loss_and_grad_sums(
         return J, None
     grad = np.empty(n_params(n, k, tied), dtype=grad_dtype)
     gW, gb, gD, gc = unpack(grad, n, k, tied)  # views: the sums land in grad
-    for total, index in ((gW, 1), (gb, 3), (gc, 4)) + (() if tied else ((gD, 2),)):
-        _sum_into(total, [part[index] for part in parts])  # tied: gW holds gD's share
+    for total, index in ((gb, 3), (gc, 4)):
+        _sum_into(total, [part[index] for part in parts])
+    scale = ((2.0 * contraction) * sum_F1sq).astype(grad_dtype)[:, None]
     penalty = ws.buffer("penalty's gradient", (k, n), grad_dtype)
-    gW += np.multiply(W, ((2.0 * contraction) * sum_F1sq).astype(grad_dtype)[:, None], out=penalty)
+
+    def weights(task):
+        """The weights' gradient, rows ``units[task]`` of it: the threads'
+        sums and the penalty's term (tied: gW holds gD's share)."""
+        rows = slice(units[task], units[task + 1])
+        _sum_into(gW[rows], [part[1][rows] for part in parts])
+        if not tied:
+            _sum_into(gD[rows], [part[2][rows] for part in parts])
+        gW[rows] += np.multiply(W[rows], scale[rows], out=penalty[rows])
+
+    # Element by element, so shared between threads it is bitwise the same.
+    n_shares = max(1, min(ws.n_threads, k * n // MIN_WEIGHTS_PER_THREAD))
+    units = [k * share // n_shares for share in range(n_shares + 1)]
+    ws.run(weights, n_shares)
     return J, grad
 
 
@@ -639,6 +656,12 @@ def hessian_penalty_and_grad(
     grad *= scale
     return P, grad.astype(np.float64, copy=False)
 
+
+#: Weights per thread before the parameter-sized end of
+#: :func:`loss_and_grad_sums` (adding up the threads' sums and the penalty's
+#: term) is shared between threads (dispatching a thread costs about what
+#: this many additions do).
+MIN_WEIGHTS_PER_THREAD = 2**15
 
 #: The most rows a chunk of :func:`loss_and_grad_sums` holds, whatever the
 #: memory allows: its buffers stay cache-sized.

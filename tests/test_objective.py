@@ -327,6 +327,31 @@ def test_a_float32_gradient_adds_the_threads_sums_in_float32(tied, n_threads):
     np.testing.assert_allclose(g32, g64, rtol=0, atol=5e-7 * np.abs(g64).max())
 
 
+@pytest.mark.parametrize("tied", [True, False])
+def test_the_weights_gradient_shared_between_threads_is_the_same(tied, monkeypatch):
+    # 75,000 weights: two shares of the threads' sums and the penalty's
+    # term, element by element, so bitwise the gradient of one share.
+    rng = np.random.RandomState(3)
+    N, n, k = 600, 300, 250
+    X = rng.uniform(0, 1, (N, n))
+    theta = rng.normal(0, 0.1, _objective.n_params(n, k, tied))
+    kwargs = _kwargs("softplus", "cross_entropy", tied, 0.7, 0.0, chunk_rows=300, n_components=k)
+    kwargs.pop("alpha")
+    shares = []
+
+    class Workspace(inprocess.Workspace):
+        def run(self, fun, n_tasks):
+            shares.append(n_tasks)
+            return super().run(fun, n_tasks)
+
+    with Workspace(2) as workspace:
+        _, shared = _objective.loss_and_grad_sums(theta, X, workspace=workspace, **kwargs)
+        monkeypatch.setattr(_objective, "MIN_WEIGHTS_PER_THREAD", k * n + 1)
+        _, alone = _objective.loss_and_grad_sums(theta, X, workspace=workspace, **kwargs)
+    assert shares == [2, 2, 2, 1]  # per evaluation: its rows' tasks, then the shares
+    np.testing.assert_array_equal(shared, alone)
+
+
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_a_block_of_no_rows_adds_nothing(n_threads):
     X, theta = _problem(True)
