@@ -423,5 +423,7 @@ def baseline_loss(X, settings):
 
 
 def moments_rows(X, settings):
-    """Rows per chunk of ``_objective.column_moments`` of ``X``."""
-    return _rows_of("moments", X, settings)
+    """Rows per chunk of ``_objective.column_moments`` of ``X``, at most
+    ``_objective.MAX_CHUNK_ROWS``: its float64 deviations are reused in
+    cache-sized chunks rather than allocated for all rows at once."""
+    return min(_rows_of("moments", X, settings), _objective.MAX_CHUNK_ROWS)
