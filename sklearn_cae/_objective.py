@@ -450,7 +450,7 @@ def loss_and_grad_sums(
             first_chunk = False
             gb += ones[:m] @ da  # column sums: one BLAS pass, no temporary
             gc += ones[:m] @ E
-        if first_chunk:  # no chunk (no gradient asked for)
+        if first_chunk:  # no product written (the value alone skips them): zeros
             gW.fill(0.0)
             gD.fill(0.0)
         return rec, gW, gD, gb, gc, sum_F1sq
