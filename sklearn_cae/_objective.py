@@ -250,6 +250,9 @@ class OneThread:
 
     run = map
 
+    def shares(self, size, unit=1):
+        return [0, size]
+
 
 def loss_and_grad(theta, X, *, alpha, **settings):
     """Objective ``J`` and its gradient with respect to ``theta``.
@@ -369,7 +372,7 @@ def loss_and_grad_sums(
     workspace : Workspace, default=None
         Buffers and threads to reuse across calls (``buffer(key, shape,
         dtype)``, ``map(fun, n_tasks)`` and ``run`` (work without BLAS),
-        ``n_threads``: see
+        ``shares(size, unit)``, ``n_threads``: see
         ``_backends.inprocess.Workspace``); None uses fresh buffers and one
         thread (:class:`OneThread`).
     gradient : bool, default=True
@@ -478,9 +481,8 @@ def loss_and_grad_sums(
         gW[rows] += np.multiply(W[rows], scale[rows], out=penalty[rows])
 
     # Element by element, so shared between threads it is bitwise the same.
-    n_shares = max(1, min(ws.n_threads, k * n // MIN_WEIGHTS_PER_THREAD))
-    units = [k * share // n_shares for share in range(n_shares + 1)]
-    ws.run(weights, n_shares)
+    units = ws.shares(k, unit=n)
+    ws.run(weights, len(units) - 1)
     return J, grad
 
 
@@ -656,12 +658,6 @@ def hessian_penalty_and_grad(
     grad *= scale
     return P, grad.astype(np.float64, copy=False)
 
-
-#: Weights per thread before the parameter-sized end of
-#: :func:`loss_and_grad_sums` (adding up the threads' sums and the penalty's
-#: term) is shared between threads (dispatching a thread costs about what
-#: this many additions do).
-MIN_WEIGHTS_PER_THREAD = 2**15
 
 #: The most rows a chunk of :func:`loss_and_grad_sums` holds, whatever the
 #: memory allows: its buffers stay cache-sized.

@@ -349,11 +349,6 @@ def lbfgs_in_namespace(fun, theta0, progress, *, max_iter, max_fun):
     return Result(ending.x, ending.f, ending.n_iter, status, message, advice)
 
 
-#: Parameters per thread before Adam's numpy step is split (dispatching a
-#: thread costs about what stepping this many does).
-MIN_PARAMETERS_PER_THREAD = 2**15
-
-
 class Adam:
     """Adam's state (Kingma and Ba, 2015) for one flat parameter vector.
 
@@ -372,8 +367,8 @@ class Adam:
     previous one to continue from it. ``theta`` are the parameters it will
     step (only their size, dtype, namespace and device are read). A
     ``workspace`` (``_backends.inprocess.Workspace``) shares a numpy step
-    between its threads, :data:`MIN_PARAMETERS_PER_THREAD` each at least:
-    each element's arithmetic is the same, so is the step, bitwise.
+    between its threads (its ``shares``): each element's arithmetic is the
+    same, so is the step, bitwise.
     """
 
     def __init__(
@@ -415,13 +410,14 @@ class Adam:
         if self._xp is not None:
             self._update_in_namespace(theta, grad, rate)
             return
-        ws, size = self._workspace, theta.shape[0]
-        n_parts = 1 if ws is None else max(1, min(ws.n_threads, size // MIN_PARAMETERS_PER_THREAD))
-        if n_parts == 1:
+        if self._workspace is None:
             self._update_part(theta, grad, rate, slice(None))
             return
-        bounds = [size * i // n_parts for i in range(n_parts + 1)]
-        ws.run(lambda i: self._update_part(theta, grad, rate, slice(*bounds[i : i + 2])), n_parts)
+        bounds = self._workspace.shares(theta.shape[0])
+        self._workspace.run(
+            lambda i: self._update_part(theta, grad, rate, slice(*bounds[i : i + 2])),
+            len(bounds) - 1,
+        )
 
     def _update_part(self, theta, grad, rate, part):
         """:meth:`update` of the numpy parameters ``theta[part]``."""

@@ -430,7 +430,7 @@ def test_a_step_shared_between_threads_is_the_same_step(dtype):
     # Parameters enough for two threads: each element's arithmetic is the
     # same, so the parameters and moments are bitwise those of one thread.
     rng = np.random.RandomState(0)
-    size = 2 * _solvers.MIN_PARAMETERS_PER_THREAD + 3
+    size = 2 * inprocess.MIN_ELEMENTS_PER_THREAD + 3
     theta0 = rng.standard_normal(size).astype(dtype)
     grads = [rng.standard_normal(size).astype(dtype) for _ in range(3)]
     splits = []

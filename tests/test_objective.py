@@ -346,7 +346,7 @@ def test_the_weights_gradient_shared_between_threads_is_the_same(tied, monkeypat
 
     with Workspace(2) as workspace:
         _, shared = _objective.loss_and_grad_sums(theta, X, workspace=workspace, **kwargs)
-        monkeypatch.setattr(_objective, "MIN_WEIGHTS_PER_THREAD", k * n + 1)
+        monkeypatch.setattr(inprocess, "MIN_ELEMENTS_PER_THREAD", k * n + 1)
         _, alone = _objective.loss_and_grad_sums(theta, X, workspace=workspace, **kwargs)
     assert shares == [2, 2, 2, 1]  # per evaluation: its rows' tasks, then the shares
     np.testing.assert_array_equal(shared, alone)

@@ -98,6 +98,10 @@ MIN_ROWS_PER_THREAD = 256
 #: split, from 256 rows on (benchmarks/README.md, "Threads of an Adam
 #: minibatch").
 MIN_BATCH_ROWS_PER_THREAD = 128
+#: Elements per thread before elementwise work on the parameters (Adam's
+#: step, the gradient's parameter-sized end) is shared between threads:
+#: dispatching a thread costs about what this many additions do.
+MIN_ELEMENTS_PER_THREAD = 2**15
 
 
 # -------------------------------------------------------------------- threads
@@ -215,6 +219,13 @@ class Workspace:
         finally:  # an interrupt must not leave tasks writing the buffers
             wait(futures)
         return [first] + [future.result() for future in futures]
+
+    def shares(self, size, unit=1):
+        """Bounds of contiguous shares of ``range(size)`` for :meth:`run`, at
+        most ``n_threads`` of them, each of :data:`MIN_ELEMENTS_PER_THREAD`
+        elements at least (``unit`` elements per index)."""
+        n_shares = max(1, min(self.n_threads, size * unit // MIN_ELEMENTS_PER_THREAD))
+        return [size * share // n_shares for share in range(n_shares + 1)]
 
     def _hold_blas(self, hold):
         """Hold BLAS at one thread (unless another workspace does), or let go."""
